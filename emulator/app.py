@@ -1,0 +1,55 @@
+"""create_app(settings): builds the backend, mounts the routes and the one renderer of upstream errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from fastapi.exception_handlers import http_exception_handler
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from emulator import __version__
+from emulator.backend import Backend
+from emulator.clock import ControlledClock
+from emulator.errors import EmulatorError, NotFoundError
+from emulator.routes import internal, nav_api
+from emulator.settings import Settings
+from emulator.wire import error_body
+
+CONTROL_PREFIX = "/_emulator"
+
+
+def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
+    backend = Backend.from_settings(settings, clock)
+    app = FastAPI(
+        title="trygdehendelser-emulator control plane",
+        version=__version__,
+        openapi_url=f"{CONTROL_PREFIX}/openapi.json",
+        docs_url=f"{CONTROL_PREFIX}/docs",
+        redoc_url=None,
+        # API Management matches paths exactly; it never redirects a trailing slash.
+        redirect_slashes=False,
+    )
+    app.state.backend = backend
+    app.router.routes.extend([*nav_api.routes, *internal.routes, internal.spec_route()])
+    app.add_exception_handler(EmulatorError, render_error)
+    app.add_exception_handler(StarletteHTTPException, render_http_exception)
+    return app
+
+
+async def render_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, EmulatorError)
+    backend: Backend = request.app.state.backend
+    now = datetime.fromtimestamp(backend.clock.now_ms() / 1000, tz=UTC)
+    body = error_body(error, path=request.url.path, timestamp=now.isoformat(timespec="milliseconds"))
+    return Response(body, status_code=error.status, headers=error.headers, media_type="application/json")
+
+
+async def render_http_exception(request: Request, error: Exception) -> Response:
+    """Unknown paths and methods get API Management's 404; the control plane keeps FastAPI's answers."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code in (404, 405) and not request.url.path.startswith(f"{CONTROL_PREFIX}/"):
+        return await render_error(request, NotFoundError())
+    return await http_exception_handler(request, error)

@@ -1,0 +1,56 @@
+"""A typed numpy column that grows by appending, with amortised O(1) appends and zero-copy views."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
+
+_MIN_CAPACITY = 1024
+
+
+class Column(Generic[ScalarT]):
+    """Values of one dtype; `values` is a read-only view of the filled part."""
+
+    def __init__(self, dtype: np.dtype[ScalarT], initial: npt.NDArray[ScalarT] | None = None) -> None:
+        self._dtype = dtype
+        if initial is None:
+            self._data: npt.NDArray[ScalarT] = np.empty(_MIN_CAPACITY, dtype=dtype)
+            self._length = 0
+        else:
+            # Taken as is: a generated log of millions of events fills its columns exactly, no spare copy.
+            self._data = np.ascontiguousarray(initial, dtype=dtype)
+            self._length = len(initial)
+
+    def __len__(self) -> int:
+        return self._length
+
+    @property
+    def values(self) -> npt.NDArray[ScalarT]:
+        view = self._data[: self._length]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._data.nbytes)
+
+    def extend(self, values: npt.ArrayLike) -> None:
+        incoming = np.asarray(values, dtype=self._dtype)
+        needed = self._length + len(incoming)
+        if needed > len(self._data):
+            grown = np.empty(max(needed, 2 * len(self._data), _MIN_CAPACITY), dtype=self._dtype)
+            grown[: self._length] = self._data[: self._length]
+            self._data = grown
+        self._data[self._length : needed] = incoming
+        self._length = needed
+
+    def append(self, value: Any) -> None:
+        self.extend(np.array([value], dtype=self._dtype))
+
+    def truncate(self, length: int) -> None:
+        """Forget everything from `length` on (a reset back to a seeded state)."""
+        self._length = min(self._length, length)

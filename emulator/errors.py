@@ -1,0 +1,56 @@
+"""Domain errors that carry what the upstream error envelope needs; one handler renders them all.
+
+Three envelopes exist upstream: Azure API Management's `{"statusCode", "message"}` (routing, subscription
+keys, tokens, rate limits), Spring Boot's `{"timestamp", "status", "error", "message", "path"}` (the
+backend rejecting parameters) and OAuth 2.0's `{"error", "error_description"}` (the token server).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Envelope(StrEnum):
+    GATEWAY = "gateway"
+    SPRING = "spring"
+    OAUTH = "oauth"
+
+
+class EmulatorError(Exception):
+    """An answer other than 200, as the real service would give it."""
+
+    envelope: Envelope = Envelope.GATEWAY
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+class GatewayError(EmulatorError):
+    """Rejected by API Management before the backend sees the request."""
+
+
+class NotFoundError(GatewayError):
+    def __init__(self) -> None:
+        super().__init__(404, "Resource not found")
+
+
+class BadRequestError(EmulatorError):
+    """Rejected by the Spring backend: a parameter is missing or cannot be converted or validated."""
+
+    envelope = Envelope.SPRING
+
+    def __init__(self, message: str) -> None:
+        super().__init__(400, message)
+
+
+class OAuthError(EmulatorError):
+    """Rejected by the token server; `error` is the OAuth 2.0 error code."""
+
+    envelope = Envelope.OAUTH
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(status, description)
+        self.error = error

@@ -1,0 +1,113 @@
+"""The command line: a real server started as users start it, and the fixture writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from emulator.cli import main
+from emulator.digest import log_digest
+from emulator.generator import Recipe, generate
+
+ENTRY_POINT = Path(sys.executable).with_name("trygdehendelser-emulator")
+BANNER_FEED = re.compile(r"feed\s+(http://127\.0\.0\.1:\d+)/helse/v1/trygdehendelser/hendelser")
+STARTUP_SECONDS = 60
+
+
+@contextmanager
+def running_server(command: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
+    """Start the emulator on a free port (port 0) and yield its base URL, read from the banner it prints."""
+    process = subprocess.Popen(
+        [*command, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert process.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    # A reader thread, because a buffered pipe hides lines from select() once Python has read them.
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
+    banner: list[str] = []
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while (match := BANNER_FEED.search("".join(banner))) is None:
+            try:
+                banner.append(lines.get(timeout=max(deadline - time.monotonic(), 0)))
+            except queue.Empty:
+                pytest.fail(f"no banner within {STARTUP_SECONDS} s: {banner}")
+            if process.poll() is not None and lines.empty():
+                pytest.fail(f"the server exited: {''.join(banner)}")
+        yield match.group(1), "".join(banner)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[str(ENTRY_POINT), "serve"], [sys.executable, "-m", "emulator", "serve"]],
+    ids=["console-script", "python-m"],
+)
+def test_serve_starts_a_real_server_that_answers_the_feed(command: list[str]) -> None:
+    if not ENTRY_POINT.exists() and command[0] == str(ENTRY_POINT):
+        pytest.fail("the console script is not installed: pip install -e .")
+    with running_server([*command, "--events", "300", "--seed", "3"]) as (base, banner):
+        assert "300 events (seed 3)" in banner
+        with httpx.Client(base_url=base) as http:
+            assert http.get("/internal/isalive").status_code == 200
+            assert http.get("/internal/isready").status_code == 200
+            page = http.get("/helse/v1/trygdehendelser/hendelser", params={"hendelsesnummer": 299}).json()
+            assert page["totaltAntallHendelser"] == 2
+            assert [event["hendelsesnummer"] for event in page["hendelser"]] == [299, 300]
+            assert http.get("/openapi.json").json()["paths"]
+
+
+def test_serve_reads_settings_from_the_environment() -> None:
+    env = {"EMULATOR_EVENTS": "123", "EMULATOR_SEED": "9", "EMULATOR_TIMESTAMP_STYLE": "local"}
+    with running_server([sys.executable, "-m", "emulator", "serve"], env) as (base, banner):
+        assert "123 events (seed 9)" in banner
+        with httpx.Client(base_url=base) as http:
+            page = http.get("/helse/v1/trygdehendelser/hendelser", params={"hendelsesnummer": 1}).json()
+    assert page["totaltAntallHendelser"] == 123
+    assert "+0" not in page["hendelser"][0]["metadata"]["opprettetDato"]
+
+
+def test_generate_writes_a_fixture_with_the_digest_of_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "log.json"
+    assert main(["generate", "--seed", "4", "--events", "250", "--output", str(target)]) == 0
+    fixture = json.loads(target.read_text())
+    expected = log_digest(generate(Recipe(seed=4, events=250)))
+    assert fixture["digest"] == expected
+    assert expected in capsys.readouterr().err
+    assert fixture["recipe"]["seed"] == 4
+    assert [event["hendelsesnummer"] for event in fixture["hendelser"]] == list(range(1, 251))
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["serve", "--port", "70000"], ["generate", "--events", "-1"], ["serve", "--timestamp-style", "utc"]],
+    ids=["port-out-of-range", "negative-events", "unknown-timestamp-style"],
+)
+def test_bad_options_are_refused_with_a_usage_error(
+    arguments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    assert "error:" in capsys.readouterr().err

@@ -1,0 +1,33 @@
+"""The README's promises: two commands up front, and CI running exactly its test command."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def readme_commands() -> list[str]:
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    return [block.strip() for block in blocks[:2]]
+
+
+def test_the_readme_opens_with_a_start_and_a_test_command() -> None:
+    start, test = readme_commands()
+    assert "\n" not in start
+    assert "\n" not in test
+    assert start.endswith("trygdehendelser-emulator serve")
+    assert "pytest" in test
+
+
+def test_ci_runs_the_readmes_test_command_verbatim() -> None:
+    _, test = readme_commands()
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test in ci_lines
+
+
+def test_every_serve_option_is_documented() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for option in ("--host", "--port", "--seed", "--events", "--timestamp-style", "--log-level"):
+        assert f"`{option}`" in readme, option
