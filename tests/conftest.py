@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
 from emulator.app import create_app
 from emulator.settings import Settings
-
-FEED = "/helse/v1/trygdehendelser/hendelser"
-
-
-class InProcessClient:
-    """httpx over the ASGI transport, driven from synchronous tests on one private event loop."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
-
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return self._loop.run_until_complete(self._client.request(method, url, **kwargs))
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def close(self) -> None:
-        self._loop.run_until_complete(self._client.aclose())
-        self._loop.close()
+from emulator.testing import InProcessClient
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +24,5 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture(scope="session")
 def client(app: FastAPI) -> Iterator[InProcessClient]:
-    client = InProcessClient(app)
-    yield client
-    client.close()
+    with InProcessClient(app) as client:
+        yield client

@@ -39,7 +39,13 @@ def running_server(command: list[str], env: dict[str, str] | None = None) -> Ite
     assert process.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
     # A reader thread, because a buffered pipe hides lines from select() once Python has read them.
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
+    stdout = process.stdout
+
+    def pump() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     banner: list[str] = []
     try:
         deadline = time.monotonic() + STARTUP_SECONDS

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FEED, InProcessClient
+
+from emulator.routes.nav_api import FEED_PATH as FEED
+from emulator.testing import InProcessClient
 
 SPRING_FIELDS = ["timestamp", "status", "error", "message", "path"]
 NOT_FOUND = {"statusCode": 404, "message": "Resource not found"}
