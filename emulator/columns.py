@@ -20,10 +20,13 @@ class Column(Generic[ScalarT]):
         if initial is None:
             self._data: npt.NDArray[ScalarT] = np.empty(_MIN_CAPACITY, dtype=dtype)
             self._length = 0
+            self._owned = True
         else:
             # Taken as is: a generated log of millions of events fills its columns exactly, no spare copy.
             self._data = np.ascontiguousarray(initial, dtype=dtype)
             self._length = len(initial)
+            # Not ours to write into (the caller's, or read-only): the first append copies it.
+            self._owned = False
 
     def __len__(self) -> int:
         return self._length
@@ -41,10 +44,10 @@ class Column(Generic[ScalarT]):
     def extend(self, values: npt.ArrayLike) -> None:
         incoming = np.asarray(values, dtype=self._dtype)
         needed = self._length + len(incoming)
-        if needed > len(self._data):
+        if needed > len(self._data) or not self._owned:
             grown = np.empty(max(needed, 2 * len(self._data), _MIN_CAPACITY), dtype=self._dtype)
             grown[: self._length] = self._data[: self._length]
-            self._data = grown
+            self._data, self._owned = grown, True
         self._data[self._length : needed] = incoming
         self._length = needed
 

@@ -21,10 +21,13 @@ OPERATION = "hentTrygdehendelser"
 
 _INT64 = (-(2**63), 2**63 - 1)
 _INT32 = (-(2**31), 2**31 - 1)
-_DECIMAL = re.compile(r"[+-]?[0-9]+")
+# Java's Long.valueOf takes any Unicode decimal digit, as Python's \d and int() do.
+_DECIMAL = re.compile(r"[+-]?\d+")
 _HEX = re.compile(r"(-?)(?:0[xX]|#)([0-9a-fA-F]+)")
 # java.lang.Character.isWhitespace, which Spring's StringUtils.trimAllWhitespace removes everywhere.
-_JAVA_WHITESPACE = dict.fromkeys(map(ord, " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"))
+_JAVA_WHITESPACE = dict.fromkeys(
+    map(ord, " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\u1680\u2028\u2029\u205f\u3000"),
+) | dict.fromkeys([*range(0x2000, 0x2007), *range(0x2008, 0x200B)])
 # java.lang.String.trim: every character up to and including the space.
 _JAVA_TRIMMED = "".join(map(chr, range(33)))
 _JAVA_TYPES = {_INT64: "Long", _INT32: "Integer"}
@@ -81,11 +84,12 @@ def _integer(
         raise BadRequestError(
             f"Required request parameter '{name}' for method parameter type {java_type} is {state}"
         )
-    value = _java_number(raw.translate(_JAVA_WHITESPACE))
+    trimmed = raw.translate(_JAVA_WHITESPACE)
+    value = _java_number(trimmed)
     if value is None or not bounds[0] <= value <= bounds[1]:
         raise BadRequestError(
             f"Method parameter '{name}': Failed to convert value of type 'java.lang.String' to required type "
-            f"'java.lang.{java_type}'; For input string: {_java_quoted(raw)}"
+            f"'java.lang.{java_type}'; For input string: {_java_quoted(trimmed)}"
         )
     return value
 
