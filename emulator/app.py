@@ -14,7 +14,7 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.clock import ControlledClock
 from emulator.errors import EmulatorError, NotFoundError
-from emulator.routes import internal, nav_api
+from emulator.routes import admin, internal, maskinporten, nav_api
 from emulator.settings import Settings
 from emulator.wire import error_body
 
@@ -33,7 +33,15 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
         redirect_slashes=False,
     )
     app.state.backend = backend
-    app.router.routes.extend([*nav_api.routes, *internal.routes, internal.spec_route()])
+    app.router.routes.extend(
+        [
+            *nav_api.routes,
+            *maskinporten.routes(backend.authorization),
+            *internal.routes,
+            internal.spec_route(),
+        ]
+    )
+    app.include_router(admin.router)
     app.add_exception_handler(EmulatorError, render_error)
     app.add_exception_handler(StarletteHTTPException, render_http_exception)
     return app

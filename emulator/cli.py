@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import socket
 import sys
 from collections.abc import Sequence
@@ -12,11 +13,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from emulator import __version__
-from emulator.settings import Settings
+from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     arguments = parser.parse_args(argv)
     overrides = {
         name: value
@@ -37,6 +38,9 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
 
     from emulator.app import create_app
 
+    # Bound before the app is built, so that with port 0 the issuer URL already names the real port.
+    listener = _listen(settings.host, settings.port)
+    settings = settings.model_copy(update={"port": listener.getsockname()[1]})
     app = create_app(settings)
     backend = app.state.backend
     # The log is built and never moves: keep the collector from walking it on every request.
@@ -44,8 +48,6 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     gc.freeze()
     config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         log_level=settings.log_level,
         # uvicorn's access log prints query strings, which may carry a subscription key.
         access_log=False,
@@ -55,22 +57,87 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:
-                print(_banner(settings, self, len(backend.log), backend.ready_seconds), flush=True)
+                print(_banner(settings, len(backend.log), backend.ready_seconds), flush=True)
 
-    AnnouncingServer(config).run()
+    AnnouncingServer(config).run(sockets=[listener])
     return 0
 
 
-def _banner(settings: Settings, server: Any, events: int, ready_seconds: float) -> str:
-    base = f"http://{_display_host(settings.host)}:{_bound_port(server, settings.port)}"
-    return (
+def _listen(host: str, port: int) -> socket.socket:
+    family, kind, protocol, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listener = socket.socket(family, kind, protocol)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        raise SystemExit(
+            f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}"
+        ) from None
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _banner(settings: Settings, events: int, ready_seconds: float) -> str:
+    base = f"http://{_display_host(settings.host)}:{settings.port}"
+    lines = [
         f"trygdehendelser-emulator {__version__}: {events:,} events (seed {settings.seed}), "
-        f"ready in {ready_seconds:.2f} s\n"
-        f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1\n"
-        f"  openapi  {base}/openapi.json\n"
-        f"  control  {base}/_emulator/docs\n"
-        f"  health   {base}/internal/isalive  {base}/internal/isready"
-    )
+        f"ready in {ready_seconds:.2f} s",
+        f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
+        f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
+        f"  openapi  {base}/openapi.json",
+        f"  control  {base}/_emulator/docs",
+        f"  health   {base}/internal/isalive  {base}/internal/isready",
+    ]
+    # Only the documented demo values are ever printed, never keys or secrets a user configured.
+    if settings.subscription_keys == DEFAULT_SUBSCRIPTION_KEY:
+        lines.append(f"  key      Ocp-Apim-Subscription-Key: {DEFAULT_SUBSCRIPTION_KEY}")
+    if settings.clients_file is None:
+        lines.append(
+            "  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)"
+        )
+    return "\n".join(lines)
+
+
+def token(settings: Settings, arguments: argparse.Namespace) -> int:
+    """Ask a running emulator to mint a token with its own key; prints the token alone, or JSON."""
+    import httpx
+
+    url = arguments.url or f"http://{_display_host(settings.host)}:{settings.port}"
+    request: dict[str, Any] = {
+        "scope": arguments.scope,
+        "lifetime_seconds": arguments.lifetime,
+        "client_id": arguments.client_id,
+        "organisation_number": arguments.organisation_number,
+        "audience": arguments.audience,
+        "claims": dict(_claim(text) for text in arguments.claim),
+        "omit_claims": arguments.omit,
+    }
+    request = {name: value for name, value in request.items() if value is not None}
+    try:
+        response = httpx.post(f"{url.rstrip('/')}/_emulator/tokens", json=request, timeout=10)
+    except httpx.HTTPError as error:
+        print(f"trygdehendelser-emulator token: cannot reach {url}: {error}", file=sys.stderr)
+        return 1
+    if response.status_code != 200:
+        print(f"trygdehendelser-emulator token: {response.status_code} {response.text}", file=sys.stderr)
+        return 1
+    print(response.text if arguments.json else response.json()["access_token"])
+    return 0
+
+
+def _claim(text: str) -> tuple[str, Any]:
+    """NAME=VALUE, the value read as JSON when it is JSON (numbers, objects) and as a string otherwise."""
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise SystemExit(f"trygdehendelser-emulator token: --claim wants NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
 
 
 def generate(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -87,7 +154,7 @@ def generate(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trygdehendelser-emulator",
         description="A local emulator of NAV's Helse Trygdehendelser API. "
@@ -111,7 +178,46 @@ def _parser() -> argparse.ArgumentParser:
         help="opprettetDato with offset (RFC 3339) or as Spring's LocalDateTime (EMULATOR_TIMESTAMP_STYLE)",
     )
     serve_parser.add_argument("--log-level", help="debug, info, warning or error (EMULATOR_LOG_LEVEL)")
+    serve_parser.add_argument(
+        "--issuer", help="token issuer URL (EMULATOR_ISSUER, default http://<host>:<port>/maskinporten/)"
+    )
+    serve_parser.add_argument(
+        "--auth-mode", choices=["open", "strict"], help="token server mode (EMULATOR_AUTH_MODE)"
+    )
+    serve_parser.add_argument(
+        "--clients-file", help="JSON file of registered clients (EMULATOR_CLIENTS_FILE)"
+    )
+    serve_parser.add_argument(
+        "--subscription-keys", help="accepted subscription keys, comma-separated (EMULATOR_SUBSCRIPTION_KEYS)"
+    )
+    serve_parser.add_argument(
+        "--token-lifetime", type=int, help="access token seconds (EMULATOR_TOKEN_LIFETIME)"
+    )
+    serve_parser.add_argument("--signing-key-file", help="PEM or JWK signing key (EMULATOR_SIGNING_KEY_FILE)")
+    serve_parser.add_argument(
+        "--trusted-issuers", help='JSON [{"issuer": ..., "jwks": <url or file>}] (EMULATOR_TRUSTED_ISSUERS)'
+    )
     serve_parser.set_defaults(command=serve)
+
+    token_parser = commands.add_parser(
+        "token", help="mint a token signed by a running emulator's key (for testing 401/403 handling)"
+    )
+    token_parser.add_argument("--url", help="the running emulator (default http://127.0.0.1:<EMULATOR_PORT>)")
+    token_parser.add_argument("--scope", help="space-separated scopes (default the API's own)")
+    token_parser.add_argument("--lifetime", type=int, help="seconds; negative for an expired token")
+    token_parser.add_argument("--client-id", help="client_id claim")
+    token_parser.add_argument("--organisation-number", help="9 digits, for the consumer claim")
+    token_parser.add_argument("--audience", help="aud claim (default unspecified)")
+    token_parser.add_argument(
+        "--claim",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="add or override a claim (repeatable)",
+    )
+    token_parser.add_argument("--omit", action="append", default=[], metavar="NAME", help="leave a claim out")
+    token_parser.add_argument("--json", action="store_true", help="print the whole token response")
+    token_parser.set_defaults(command=token)
 
     generate_parser = commands.add_parser(
         "generate", parents=[log_options], help="write the seeded log as a JSON fixture and print its digest"
@@ -119,14 +225,6 @@ def _parser() -> argparse.ArgumentParser:
     generate_parser.add_argument("-o", "--output", default="-", help="file to write, - for standard output")
     generate_parser.set_defaults(command=generate)
     return parser
-
-
-def _bound_port(server: Any, configured: int) -> int:
-    """The port actually listened on (port 0 asks the system for a free one)."""
-    for listener in getattr(server, "servers", []):
-        for sock in listener.sockets:
-            return int(sock.getsockname()[1])
-    return configured
 
 
 def _display_host(host: str) -> str:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from emulator.authorization import Mode
 from emulator.timestamps import TimestampStyle
+
+DEFAULT_SUBSCRIPTION_KEY = "local-subscription-key"
 
 
 class Settings(BaseSettings):
@@ -22,3 +27,32 @@ class Settings(BaseSettings):
         description="opprettetDato as RFC 3339 with offset (offset) or as Spring's LocalDateTime (local).",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    issuer: str | None = Field(
+        None,
+        description="The token issuer URL, ending in /; tokens carry it whatever Host a request names. "
+        "Default: http://<host>:<port>/maskinporten/.",
+    )
+    auth_mode: Mode = Field(
+        Mode.OPEN,
+        description="open: any client, signatures checked where a key is known; strict: registered only.",
+    )
+    clients_file: Path | None = Field(
+        None, description="JSON file of registered clients (default: the bundled one)."
+    )
+    subscription_keys: str = Field(
+        DEFAULT_SUBSCRIPTION_KEY, description="Accepted Ocp-Apim-Subscription-Key values, comma-separated."
+    )
+    token_lifetime: int = Field(120, ge=1, le=86_400, description="Access token lifetime in seconds.")
+    signing_key_file: Path | None = Field(
+        None, description="PEM or JWK file with the RSA signing key; generated at start when unset."
+    )
+    trusted_issuers: str = Field(
+        "", description='Other issuers to trust, JSON: [{"issuer": "...", "jwks": "<url or file>"}].'
+    )
+
+    @property
+    def issuer_url(self) -> str:
+        if self.issuer:
+            return self.issuer if self.issuer.endswith("/") else f"{self.issuer}/"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}/maskinporten/"

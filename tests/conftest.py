@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from emulator.app import create_app
 from emulator.settings import Settings
-from emulator.testing import InProcessClient
+from emulator.testing import InProcessClient, api_headers
 
 
 @pytest.fixture(scope="session")
@@ -24,5 +24,5 @@ def app(settings: Settings) -> FastAPI:
 
 @pytest.fixture(scope="session")
 def client(app: FastAPI) -> Iterator[InProcessClient]:
-    with InProcessClient(app) as client:
+    with InProcessClient(app, headers=api_headers(app)) as client:
         yield client

@@ -49,7 +49,8 @@ def running_server(command: list[str], env: dict[str, str] | None = None) -> Ite
     banner: list[str] = []
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while (match := BANNER_FEED.search("".join(banner))) is None:
+        # The health line closes the banner.
+        while (match := BANNER_FEED.search("".join(banner))) is None or "  health " not in "".join(banner):
             try:
                 banner.append(lines.get(timeout=max(deadline - time.monotonic(), 0)))
             except queue.Empty:
@@ -61,6 +62,21 @@ def running_server(command: list[str], env: dict[str, str] | None = None) -> Ite
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+
+
+def demo_credentials(http: httpx.Client) -> dict[str, str]:
+    """A token from the bundled demo client's secret (the curl-friendly grant) and the default key."""
+    response = http.post(
+        "/maskinporten/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "trygdehendelser-demo",
+            "client_secret": "demo-secret",
+        },
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    return {"Ocp-Apim-Subscription-Key": "local-subscription-key", "Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize(
@@ -76,6 +92,7 @@ def test_serve_starts_a_real_server_that_answers_the_feed(command: list[str]) ->
         with httpx.Client(base_url=base) as http:
             assert http.get("/internal/isalive").status_code == 200
             assert http.get("/internal/isready").status_code == 200
+            http.headers.update(demo_credentials(http))
             page = http.get("/helse/v1/trygdehendelser/hendelser", params={"hendelsesnummer": 299}).json()
             assert page["totaltAntallHendelser"] == 2
             assert [event["hendelsesnummer"] for event in page["hendelser"]] == [299, 300]
@@ -87,9 +104,33 @@ def test_serve_reads_settings_from_the_environment() -> None:
     with running_server([sys.executable, "-m", "emulator", "serve"], env) as (base, banner):
         assert "123 events (seed 9)" in banner
         with httpx.Client(base_url=base) as http:
+            http.headers.update(demo_credentials(http))
             page = http.get("/helse/v1/trygdehendelser/hendelser", params={"hendelsesnummer": 1}).json()
     assert page["totaltAntallHendelser"] == 123
     assert "+0" not in page["hendelser"][0]["metadata"]["opprettetDato"]
+
+
+def test_the_token_command_mints_tokens_the_running_server_judges() -> None:
+    with running_server([sys.executable, "-m", "emulator", "serve", "--events", "50"]) as (base, banner):
+        assert f"token    {base}/maskinporten/token" in banner
+
+        def mint(*options: str) -> str:
+            command = [sys.executable, "-m", "emulator", "token", "--url", base, *options]
+            return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+        def status(token: str) -> int:
+            headers = {
+                "Ocp-Apim-Subscription-Key": "local-subscription-key",
+                "Authorization": f"Bearer {token}",
+            }
+            feed = f"{base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1"
+            return httpx.get(feed, headers=headers).status_code
+
+        assert status(mint()) == 200
+        assert status(mint("--lifetime", "-60")) == 401
+        assert status(mint("--scope", "nav:annet")) == 403
+        assert status(mint("--claim", "iss=https://elsewhere.example/")) == 401
+        assert status(mint("--omit", "exp")) == 401
 
 
 def test_generate_writes_a_fixture_with_the_digest_of_the_log(

@@ -12,6 +12,7 @@ from schemathesis import checks
 
 from emulator.app import create_app
 from emulator.settings import Settings
+from emulator.testing import api_headers
 
 SPEC_FILE = Path(__file__).resolve().parent.parent / "openapi.json"
 # A fixed seed with derandomized generation: the same cases on every run, so a failure reproduces. Negative
@@ -37,12 +38,10 @@ def app() -> FastAPI:
 
 
 @pytest.fixture(scope="module")
-def auth_headers() -> dict[str, str]:
-    # The app checks no credentials yet. When the gateway starts requiring `Ocp-Apim-Subscription-Key` and
-    # `Authorization: Bearer <token>` (a later issue), return a valid key and token from here: every fuzzed
-    # request goes through this one place, and these override the values schemathesis makes up for the
-    # document's two security schemes.
-    return {}
+def auth_headers(app: FastAPI) -> dict[str, str]:
+    # A valid key and token for every fuzzed request; they override the values schemathesis makes up for the
+    # document's two security schemes, so the fuzzing reaches the backend's parameter handling.
+    return api_headers(app)
 
 
 @schema.parametrize()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from emulator.app import create_app
 from emulator.settings import Settings
+from emulator.testing import InProcessClient, api_headers
 
 REPO = Path(__file__).resolve().parent.parent
 SPEC_FILE = REPO / "openapi.json"
@@ -317,13 +317,8 @@ def app() -> FastAPI:
 
 
 def call(app: FastAPI, method: str, url: str) -> httpx.Response:
-    # httpx's ASGI transport is async only; starlette's TestClient warns about httpx, and warnings are errors.
-    async def send() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            return await client.request(method, url)
-
-    return asyncio.run(send())
+    with InProcessClient(app, headers=api_headers(app)) as client:
+        return client.request(method, url)
 
 
 def media_type(response: httpx.Response) -> str:

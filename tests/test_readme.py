@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
+
+from emulator.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,5 +32,15 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
 
 def test_every_serve_option_is_documented() -> None:
     readme = (ROOT / "README.md").read_text()
-    for option in ("--host", "--port", "--seed", "--events", "--timestamp-style", "--log-level"):
-        assert f"`{option}`" in readme, option
+    serve = next(
+        action.choices["serve"]
+        for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    options = [
+        option for action in serve._actions for option in action.option_strings if option.startswith("--")
+    ]
+    assert len(options) > 10
+    for option in options:
+        if option != "--help":
+            assert f"`{option}`" in readme, option

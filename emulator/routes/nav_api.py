@@ -24,7 +24,10 @@ async def hendelser(request: Request) -> Response:
         values = query.getlist(name)
         return values[0] if values else None
 
-    body = backend.read_feed(Credentials.from_request(request.headers, first_value), first_value)
+    # API Management names the requested host in its key challenge.
+    realm = f"{request.url.scheme}://{request.url.netloc}/helse/v1/trygdehendelser"
+    credentials = Credentials.from_request(request.headers, first_value, realm)
+    body = backend.read_feed(credentials, first_value)
     return Response(body, media_type="application/json")
 
 

@@ -1,5 +1,6 @@
-"""Helpers for consumers' test suites: an in-process client for the emulator."""
+"""Helpers for consumers' test suites: an in-process client and credentials the emulator accepts."""
 
 from emulator.testing.client import InProcessClient
+from emulator.testing.credentials import api_headers
 
-__all__ = ["InProcessClient"]
+__all__ = ["InProcessClient", "api_headers"]

@@ -1,0 +1,65 @@
+"""The fake Maskinporten's HTTP face: metadata, JWKS and the token endpoint under the issuer's path."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from emulator.authorization import AuthorizationServer, TokenRequest
+from emulator.backend import Backend
+from emulator.errors import OAuthError
+
+FORM = "application/x-www-form-urlencoded"
+MAX_FORM_BYTES = 64 * 1024
+
+
+def routes(server: AuthorizationServer) -> list[Route]:
+    prefix = urlsplit(server.issuer.issuer).path or "/"
+    metadata = orjson.dumps(server.metadata())
+
+    async def authorization_server_metadata(_: Request) -> Response:
+        return Response(metadata, media_type="application/json")
+
+    async def jwk(request: Request) -> Response:
+        return _json(_backend(request).authorization.issuer.jwks())
+
+    async def token(request: Request) -> Response:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != FORM:
+            raise OAuthError("invalid_request", f"The token request must be sent as {FORM}")
+        body = await request.body()
+        if len(body) > MAX_FORM_BYTES:
+            raise OAuthError("invalid_request", "The token request is too large")
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            raise OAuthError("invalid_request", "The token request is not UTF-8") from None
+        form: dict[str, str] = {}
+        for name, value in pairs:
+            form.setdefault(name, value)
+        request_data = TokenRequest(form, TokenRequest.basic(request.headers.get("authorization")))
+        issued = _backend(request).authorization.token(request_data)
+        # RFC 6749 §5.1: token responses must not be cached.
+        return _json(issued.response(), {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    return [
+        Route(
+            f"{prefix}.well-known/oauth-authorization-server", authorization_server_metadata, methods=["GET"]
+        ),
+        Route(f"{prefix}.well-known/openid-configuration", authorization_server_metadata, methods=["GET"]),
+        Route(f"{prefix}jwk", jwk, methods=["GET"]),
+        Route(f"{prefix}token", token, methods=["POST"]),
+    ]
+
+
+def _backend(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+def _json(content: object, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json", headers=headers)
