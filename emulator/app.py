@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -14,15 +17,30 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.clock import ControlledClock
 from emulator.errors import EmulatorError, NotFoundError
-from emulator.routes import admin, internal, maskinporten, nav_api
+from emulator.routes import admin, insight, internal, maskinporten, nav_api, scenario
+from emulator.routes.admin import CONTROL_PREFIX
+from emulator.routes.observer import Observer
 from emulator.settings import Settings
 from emulator.wire import error_body
 
-CONTROL_PREFIX = "/_emulator"
+LIVE_TICK_SECONDS = 0.02
 
 
 def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
     backend = Backend.from_settings(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ticker = asyncio.create_task(_tick_live(backend))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            if backend.store is not None:
+                backend.store.close()
+
     app = FastAPI(
         title="trygdehendelser-emulator control plane",
         version=__version__,
@@ -31,6 +49,7 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
         redoc_url=None,
         # API Management matches paths exactly; it never redirects a trailing slash.
         redirect_slashes=False,
+        lifespan=lifespan,
     )
     app.state.backend = backend
     app.router.routes.extend(
@@ -41,10 +60,19 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
             internal.spec_route(),
         ]
     )
-    app.include_router(admin.router)
+    for router in (admin.router, scenario.router, insight.router):
+        app.include_router(router)
     app.add_exception_handler(EmulatorError, render_error)
     app.add_exception_handler(StarletteHTTPException, render_http_exception)
+    app.add_middleware(Observer, backend=backend, token_path=f"{maskinporten.issuer_path(backend.authorization)}token")
     return app
+
+
+async def _tick_live(backend: Backend) -> None:
+    """Live mode runs on the controlled clock; this only looks often enough for new events to appear promptly."""
+    while True:
+        await asyncio.sleep(LIVE_TICK_SECONDS)
+        backend.tick_live()
 
 
 async def render_error(request: Request, error: Exception) -> Response:

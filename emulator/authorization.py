@@ -26,6 +26,7 @@ from emulator.tokens import ALGORITHMS, IssuedToken, TokenIssuer, is_number
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_CREDENTIALS = "client_credentials"
+BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="maskinporten"'}
 ASSERTION_CLOCK_SKEW_SECONDS = 10
 ASSERTION_MAX_LIFETIME_SECONDS = 120
 
@@ -50,10 +51,14 @@ class TokenRequest:
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
         except (ValueError, UnicodeDecodeError):
-            raise OAuthError("invalid_client", "The Basic credentials are not valid base64", 401) from None
+            raise OAuthError(
+                "invalid_client", "The Basic credentials are not valid base64", 401, BASIC_CHALLENGE
+            ) from None
         client_id, separator, secret = decoded.partition(":")
         if not separator:
-            raise OAuthError("invalid_client", "The Basic credentials have no ':' between id and secret", 401)
+            raise OAuthError(
+                "invalid_client", "The Basic credentials have no ':' between id and secret", 401, BASIC_CHALLENGE
+            )
         return unquote(client_id), unquote(secret)
 
 
@@ -70,6 +75,9 @@ class AuthorizationServer:
             JWT_BEARER: self._jwt_bearer,
             CLIENT_CREDENTIALS: self._client_credentials,
         }
+
+    def replay_reset(self) -> None:
+        self._replay.clear()
 
     def metadata(self) -> dict[str, Any]:
         base = self.issuer.issuer
@@ -89,9 +97,7 @@ class AuthorizationServer:
         grant = self._grants.get(grant_type)
         if grant is None:
             supported = ", ".join(self._grants)
-            raise OAuthError(
-                "unsupported_grant_type", f"grant_type {grant_type!r} is not supported ({supported})"
-            )
+            raise OAuthError("unsupported_grant_type", f"grant_type {grant_type!r} is not supported ({supported})")
         return grant(request)
 
     def _jwt_bearer(self, request: TokenRequest) -> IssuedToken:
@@ -112,7 +118,7 @@ class AuthorizationServer:
         self._check_assertion_claims(claims)
         scope = self._granted_scope(client, client_id, claims.get("scope"))
         if "jti" in claims:
-            self._replay.remember(str(claims["jti"]), int(claims["exp"]))
+            self._replay.remember(str(claims["jti"]), float(claims["exp"]))
         resource = claims.get("resource")
         return self.issuer.issue(
             client_id=client_id,
@@ -129,12 +135,14 @@ class AuthorizationServer:
             client_id, secret = request.form.get("client_id", ""), request.form.get("client_secret", "")
             method = "client_secret_post"
             if not client_id or not secret:
-                raise OAuthError(
-                    "invalid_client", "client_id and client_secret (or HTTP Basic) are required", 401
-                )
+                raise OAuthError("invalid_client", "client_id and client_secret (or HTTP Basic) are required", 401)
         client = self.clients.get(client_id)
         if client is None or not client.secret_matches(secret):
-            raise OAuthError("invalid_client", f"Client {client_id!r} is unknown or its secret is wrong", 401)
+            # RFC 6749 §5.2: a client that authenticated with HTTP Basic is challenged the same way.
+            challenge = BASIC_CHALLENGE if method == "client_secret_basic" else None
+            raise OAuthError(
+                "invalid_client", f"Client {client_id!r} is unknown or its secret is wrong", 401, challenge
+            )
         requested = request.form.get("scope") or " ".join(sorted(client.scopes))
         scope = self._granted_scope(client, client_id, requested)
         return self.issuer.issue(
@@ -144,16 +152,12 @@ class AuthorizationServer:
             client_amr=method,
         )
 
-    def _assertion_key(
-        self, header: Mapping[str, Any], client: Client | None
-    ) -> tuple[rsa.RSAPublicKey | None, str]:
+    def _assertion_key(self, header: Mapping[str, Any], client: Client | None) -> tuple[rsa.RSAPublicKey | None, str]:
         """The key that must have signed the assertion (None: unknowable, open mode), and client_amr."""
         if "x5c" in header:
             chain = header["x5c"]
             if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
-                raise OAuthError(
-                    "invalid_grant", "Invalid assertion: x5c must be a list of base64 certificates"
-                )
+                raise OAuthError("invalid_grant", "Invalid assertion: x5c must be a list of base64 certificates")
             try:
                 key = public_key_of_certificate(chain[0])
             except ValueError as error:
@@ -161,9 +165,7 @@ class AuthorizationServer:
                     "invalid_grant", f"Invalid assertion: x5c[0] is not an RSA certificate ({error})"
                 ) from None
             if self.mode is Mode.STRICT and client is not None and not client.trusts_certificate_key(key):
-                raise OAuthError(
-                    "invalid_client", f"The certificate in x5c is not registered for {client.client_id!r}"
-                )
+                raise OAuthError("invalid_client", f"The certificate in x5c is not registered for {client.client_id!r}")
             return key, "virksomhetssertifikat"
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
@@ -172,9 +174,7 @@ class AuthorizationServer:
             return None, "private_key_jwt"
         registered = client.key_for(kid)
         if registered is None:
-            raise OAuthError(
-                "invalid_client", f"kid {kid!r} is not a registered key of client {client.client_id!r}"
-            )
+            raise OAuthError("invalid_client", f"kid {kid!r} is not a registered key of client {client.client_id!r}")
         return registered, "private_key_jwt"
 
     def _check_assertion_claims(self, claims: Mapping[str, Any]) -> None:
@@ -183,14 +183,10 @@ class AuthorizationServer:
         if isinstance(audience, list) and len(audience) == 1:
             audience = audience[0]
         if audience != expected:
-            raise OAuthError(
-                "invalid_grant", f"Invalid assertion: aud must be {expected!r}, was {audience!r}"
-            )
+            raise OAuthError("invalid_grant", f"Invalid assertion: aud must be {expected!r}, was {audience!r}")
         iat, exp = claims.get("iat"), claims.get("exp")
         if not is_number(iat) or not is_number(exp):
-            raise OAuthError(
-                "invalid_grant", "Invalid assertion: iat and exp must both be present, as numbers"
-            )
+            raise OAuthError("invalid_grant", "Invalid assertion: iat and exp must both be present, as numbers")
         assert isinstance(iat, int | float)
         assert isinstance(exp, int | float)
         now = self._clock.now_ms() / 1000

@@ -1,79 +1,234 @@
-"""The emulator's state behind HTTP: the log, clock, token server and gateway; it knows nothing of HTTP."""
+"""The emulator's state behind HTTP: log, clock, token server, gateway, and what the control plane adds."""
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
+from emulator.appends import Appender
 from emulator.authorization import AuthorizationServer
 from emulator.clients import ClientRegistry
 from emulator.clock import ControlledClock
+from emulator.consumers import ConsumerTracker
 from emulator.digest import LogDigest
+from emulator.events import NewEvent
+from emulator.faults import Decision, Faults
 from emulator.feed import parse_query, select_page
-from emulator.gateway import Credentials, Gateway, parse_subscription_keys
-from emulator.generator import Recipe, generate
+from emulator.fixture import SeededLog, load_seeded_log
+from emulator.gateway import Admission, Credentials, Gateway, parse_subscription_keys
+from emulator.journal import Journal
 from emulator.keys import SigningKey
+from emulator.live import LiveSchedule, LiveSpec, Pattern
 from emulator.log import EventLog
+from emulator.metrics import Metrics
+from emulator.ratelimit import RateLimiter
 from emulator.replay import ReplayGuard
 from emulator.settings import Settings
+from emulator.store import Store, StoredClock, StoreMismatchError
 from emulator.timestamps import OsloTime
 from emulator.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
 from emulator.trust import parse_trusted_issuers, trusted_issuer
 from emulator.wire import event_fragments, page_body
 
 
+@dataclass(frozen=True, slots=True)
+class FeedAnswer:
+    """A page (or a fault instead of it) and what the journal and the consumer view need to know."""
+
+    body: bytes
+    consumer: str
+    requested_from: int
+    size: int
+    delivered: Sequence[int]
+    fault: Decision | None = None
+
+
 @dataclass
 class Backend:
     settings: Settings
-    log: EventLog
+    seeded: SeededLog
     clock: ControlledClock
     authorization: AuthorizationServer
     gateway: Gateway
+    store: Store | None = None
     oslo: OsloTime = field(default_factory=OsloTime)
     ready_seconds: float = 0.0
 
     def __post_init__(self) -> None:
+        self.log: EventLog = self.seeded.log
+        self.seeded_head = self.log.head
+        self.seeded_persons = len(self.log.idents)
         self.digest = LogDigest(self.log, self.oslo)
+        self.appender = Appender(self.log, self.seeded.seed)
+        self.journal = Journal(self.settings.journal_size)
+        self.consumers = ConsumerTracker(self.clock)
+        self.metrics = Metrics()
+        self.faults = Faults()
+        self.live: LiveSchedule | None = None
+        self.started_monotonic = time.monotonic()
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: ControlledClock | None = None) -> Backend:
         started = time.perf_counter()
         clock = clock or ControlledClock()
-        log = generate(Recipe(seed=settings.seed, events=settings.events))
-        key = (
-            SigningKey.load(settings.signing_key_file) if settings.signing_key_file else SigningKey.generate()
-        )
+        seeded = load_seeded_log(settings)
+        key = SigningKey.load(settings.signing_key_file) if settings.signing_key_file else SigningKey.generate()
         issuer = TokenIssuer(
             settings.issuer_url, key, clock, settings.token_lifetime, random.Random(f"jti-{settings.seed}")
         )
-        authorization = AuthorizationServer(
-            issuer, _clients(settings), settings.auth_mode, clock, ReplayGuard(clock)
-        )
-        own = TrustedIssuer(
-            issuer.issuer, lambda kid: key.private_key.public_key() if kid == key.kid else None
-        )
+        authorization = AuthorizationServer(issuer, _clients(settings), settings.auth_mode, clock, ReplayGuard(clock))
+        own = TrustedIssuer(issuer.issuer, lambda kid: key.private_key.public_key() if kid == key.kid else None)
         others = [trusted_issuer(config) for config in parse_trusted_issuers(settings.trusted_issuers)]
         gateway = Gateway(
-            parse_subscription_keys(settings.subscription_keys), TokenVerifier([own, *others], clock)
+            parse_subscription_keys(settings.subscription_keys),
+            TokenVerifier([own, *others], clock),
+            _rate_limiter(settings.rate_limit, clock),
         )
-        backend = cls(settings=settings, log=log, clock=clock, authorization=authorization, gateway=gateway)
+        store = Store.open(settings.data_dir, log_identity=seeded.identity) if settings.data_dir else None
+        backend = cls(settings, seeded, clock, authorization, gateway, store)
+        backend._replay_store()
+        if settings.live_rate > 0:
+            backend.start_live(LiveSpec(settings.live_rate, Pattern(settings.live_pattern), seed=seeded.seed))
         backend.ready_seconds = time.perf_counter() - started
         return backend
 
-    def read_feed(self, credentials: Credentials, first_value: Callable[[str], str | None]) -> bytes:
-        """One page of the feed as NAV's JSON; the gateway decides first, then the backend reads the query."""
-        self.gateway.admit(credentials)
-        page = select_page(self.log, parse_query(first_value))
+    def admit(self, credentials: Credentials) -> str:
+        """The gateway's checks; returns the consumer's name for the journal and the consumer view."""
+        return consumer_name(self.gateway.admit(credentials), self.gateway)
+
+    def read_page(self, consumer: str, first_value: Callable[[str], str | None]) -> FeedAnswer:
+        """One page as NAV's JSON, unless an injected fault answers instead."""
+        query = parse_query(first_value)
+        fault = self.faults.decide(route="feed", consumer=consumer, from_number=query.from_number)
+        if fault is not None and fault.body is not None:
+            return FeedAnswer(fault.body, consumer, query.from_number, query.size, (), fault)
+        page = select_page(self.log, query)
         fragments = event_fragments(self.log, page.rows, self.oslo, self.settings.timestamp_style)
-        return page_body(fragments, page.total)
+        rows = page.rows
+        delivered = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else (rows + 1).tolist()
+        body = page_body(fragments, page.total)
+        return FeedAnswer(body, consumer, query.from_number, query.size, delivered, fault)
+
+    def observe(
+        self,
+        *,
+        route: str,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        seconds: float,
+        consumer: str | None,
+        fault: str | None,
+        feed: FeedAnswer | None,
+    ) -> None:
+        """Journal, metrics and the consumer view, after every answer on the API and token routes."""
+        self.journal.record(
+            at_ms=self.clock.now_ms(),
+            method=method,
+            path=path,
+            query=query,
+            status=status,
+            latency_ms=round(seconds * 1000, 3),
+            consumer=consumer,
+            fault=fault,
+        )
+        self.metrics.observe_request(route, status, seconds)
+        if route == "feed" and consumer is not None:
+            delivered = feed.delivered if feed is not None and status == 200 else ()
+            self.consumers.observe(
+                consumer,
+                status=status,
+                requested_from=feed.requested_from if feed is not None else None,
+                size=feed.size if feed is not None else None,
+                delivered=delivered,
+                head=self.log.head,
+            )
+
+    def append(self, events: list[NewEvent]) -> range:
+        """Commit (when persistent), then publish: an acknowledged append survives a crash."""
+        if self.store is not None and events:
+            self.store.append(self.log.head + 1, events)
+        numbers = self.log.append(events)
+        self.appender.applied(events)
+        return numbers
+
+    def start_live(self, spec: LiveSpec) -> None:
+        self.live = LiveSchedule(spec, self.clock.now_ms())
+
+    def tick_live(self) -> int:
+        """Append the live events now due; called periodically by the server, and by tests directly."""
+        if self.live is None:
+            return 0
+        due = self.live.due(self.clock.now_ms())
+        if due:
+            self.append(self.appender.generate(due))
+        return len(due)
+
+    def save_clock(self) -> None:
+        if self.store is not None:
+            offset, frozen = self.clock.state()
+            self.store.save_clock(StoredClock(offset_ms=offset, frozen_at_ms=frozen))
+
+    def reset(self) -> None:
+        """Back to the seeded state in one step: events, faults, journal, consumers, clock, live mode."""
+        if self.store is not None:
+            self.store.truncate_after(self.seeded_head)
+        self.log.truncate(self.seeded_head, self.seeded_persons)
+        self.appender.forget()
+        self.faults.clear()
+        self.journal.clear()
+        self.consumers.reset()
+        self.metrics.reset()
+        self.gateway.reset()
+        self.authorization.replay_reset()
+        self.clock.reset()
+        self.save_clock()
+        self.live = None
+        if self.settings.live_rate > 0:
+            self.start_live(
+                LiveSpec(self.settings.live_rate, Pattern(self.settings.live_pattern), seed=self.seeded.seed)
+            )
+
+    def _replay_store(self) -> None:
+        if self.store is None:
+            return
+        stored = self.store.events()
+        if stored and stored[0][0] != self.seeded_head + 1:
+            raise StoreMismatchError(
+                f"{self.store.path} continues from event {stored[0][0]}, but the seeded log ends at "
+                f"{self.seeded_head}; use another --data-dir or delete that file"
+            )
+        if stored:
+            events = [event for _, event in stored]
+            self.log.append(events)
+            self.appender.applied(events)
+        clock = self.store.load_clock()
+        if clock is not None:
+            self.clock.restore(clock.offset_ms, clock.frozen_at_ms)
+
+
+def consumer_name(admission: Admission, gateway: Gateway) -> str:
+    """`client:<client_id>` when the token names one, else `key:<n>`, the key's place in the list, never the key."""
+    if admission.client_id:
+        return f"client:{admission.client_id}"
+    return f"key:{gateway.key_label(admission.subscription_key)}"
 
 
 def _clients(settings: Settings) -> ClientRegistry:
     if settings.clients_file is not None:
         return ClientRegistry.load(settings.clients_file)
-    return ClientRegistry.from_json(
-        resources.files("emulator").joinpath("fixtures/clients.json").read_text("utf-8")
-    )
+    return ClientRegistry.from_json(resources.files("emulator").joinpath("fixtures/clients.json").read_text("utf-8"))
+
+
+def _rate_limiter(text: str, clock: ControlledClock) -> RateLimiter | None:
+    if not text.strip():
+        return None
+    calls, _, period = text.partition("/")
+    try:
+        return RateLimiter(clock, int(calls), int(period or "60"))
+    except ValueError:
+        raise ValueError(f"rate_limit must look like CALLS/SECONDS, e.g. 100/60; got {text!r}") from None

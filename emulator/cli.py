@@ -20,9 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = parser.parse_args(argv)
     overrides = {
-        name: value
-        for name, value in vars(arguments).items()
-        if name in Settings.model_fields and value is not None
+        name: value for name, value in vars(arguments).items() if name in Settings.model_fields and value is not None
     }
     try:
         settings = Settings(**overrides)
@@ -57,7 +55,10 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:
-                print(_banner(settings, len(backend.log), backend.ready_seconds), flush=True)
+                print(
+                    _banner(settings, len(backend.log), backend.seeded.description, backend.ready_seconds),
+                    flush=True,
+                )
 
     AnnouncingServer(config).run(sockets=[listener])
     return 0
@@ -73,19 +74,16 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.bind(address)
     except OSError as error:
         listener.close()
-        raise SystemExit(
-            f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}"
-        ) from None
+        raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
     listener.listen(2048)
     listener.set_inheritable(True)
     return listener
 
 
-def _banner(settings: Settings, events: int, ready_seconds: float) -> str:
+def _banner(settings: Settings, events: int, description: str, ready_seconds: float) -> str:
     base = f"http://{_display_host(settings.host)}:{settings.port}"
     lines = [
-        f"trygdehendelser-emulator {__version__}: {events:,} events (seed {settings.seed}), "
-        f"ready in {ready_seconds:.2f} s",
+        f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), ready in {ready_seconds:.2f} s",
         f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
         f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
         f"  openapi  {base}/openapi.json",
@@ -96,9 +94,7 @@ def _banner(settings: Settings, events: int, ready_seconds: float) -> str:
     if settings.subscription_keys == DEFAULT_SUBSCRIPTION_KEY:
         lines.append(f"  key      Ocp-Apim-Subscription-Key: {DEFAULT_SUBSCRIPTION_KEY}")
     if settings.clients_file is None:
-        lines.append(
-            "  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)"
-        )
+        lines.append("  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)")
     return "\n".join(lines)
 
 
@@ -141,16 +137,19 @@ def _claim(text: str) -> tuple[str, Any]:
 
 
 def generate(settings: Settings, arguments: argparse.Namespace) -> int:
-    from emulator.fixture import write_events
-    from emulator.generator import Recipe
+    from emulator.fixture import FixtureError, load_seeded_log, write_fixture
 
-    recipe = Recipe(seed=settings.seed, events=settings.events)
+    try:
+        seeded = load_seeded_log(settings)
+    except FixtureError as error:
+        print(f"trygdehendelser-emulator generate: {error}", file=sys.stderr)
+        return 2
     if arguments.output == "-":
-        digest = write_events(recipe, sys.stdout)
+        digest = write_fixture(seeded, sys.stdout)
     else:
         with open(arguments.output, "w", encoding="utf-8") as stream:
-            digest = write_events(recipe, stream)
-    print(f"{settings.events:,} events (seed {settings.seed}) {digest}", file=sys.stderr)
+            digest = write_fixture(seeded, stream)
+    print(f"{len(seeded.log):,} events ({seeded.description}) {digest}", file=sys.stderr)
     return 0
 
 
@@ -165,8 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     log_options = argparse.ArgumentParser(add_help=False)
     log_options.add_argument("--seed", type=int, help="seed of the synthetic log (EMULATOR_SEED, default 1)")
+    log_options.add_argument("--events", type=int, help="events in the seeded log (EMULATOR_EVENTS, default 10000)")
     log_options.add_argument(
-        "--events", type=int, help="events in the seeded log (EMULATOR_EVENTS, default 10000)"
+        "--fixture",
+        help="a preset (empty, small, large) or a fixture file, instead of seed/events (EMULATOR_FIXTURE)",
     )
 
     serve_parser = commands.add_parser("serve", parents=[log_options], help="run the emulator")
@@ -181,22 +182,26 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--issuer", help="token issuer URL (EMULATOR_ISSUER, default http://<host>:<port>/maskinporten/)"
     )
-    serve_parser.add_argument(
-        "--auth-mode", choices=["open", "strict"], help="token server mode (EMULATOR_AUTH_MODE)"
-    )
-    serve_parser.add_argument(
-        "--clients-file", help="JSON file of registered clients (EMULATOR_CLIENTS_FILE)"
-    )
+    serve_parser.add_argument("--auth-mode", choices=["open", "strict"], help="token server mode (EMULATOR_AUTH_MODE)")
+    serve_parser.add_argument("--clients-file", help="JSON file of registered clients (EMULATOR_CLIENTS_FILE)")
     serve_parser.add_argument(
         "--subscription-keys", help="accepted subscription keys, comma-separated (EMULATOR_SUBSCRIPTION_KEYS)"
     )
-    serve_parser.add_argument(
-        "--token-lifetime", type=int, help="access token seconds (EMULATOR_TOKEN_LIFETIME)"
-    )
+    serve_parser.add_argument("--token-lifetime", type=int, help="access token seconds (EMULATOR_TOKEN_LIFETIME)")
     serve_parser.add_argument("--signing-key-file", help="PEM or JWK signing key (EMULATOR_SIGNING_KEY_FILE)")
     serve_parser.add_argument(
         "--trusted-issuers", help='JSON [{"issuer": ..., "jwks": <url or file>}] (EMULATOR_TRUSTED_ISSUERS)'
     )
+    serve_parser.add_argument("--data-dir", help="keep appended events and the clock here (EMULATOR_DATA_DIR)")
+    serve_parser.add_argument("--journal-size", type=int, help="request journal entries kept (EMULATOR_JOURNAL_SIZE)")
+    serve_parser.add_argument("--rate-limit", help="CALLS/SECONDS per subscription key (EMULATOR_RATE_LIMIT)")
+    serve_parser.add_argument("--live-rate", type=float, help="start in live mode, events/s (EMULATOR_LIVE_RATE)")
+    serve_parser.add_argument(
+        "--live-pattern",
+        choices=["steady", "poisson", "bursts"],
+        help="live arrivals (EMULATOR_LIVE_PATTERN)",
+    )
+    serve_parser.add_argument("--admin-token", help="protect /_emulator with this bearer token (EMULATOR_ADMIN_TOKEN)")
     serve_parser.set_defaults(command=serve)
 
     token_parser = commands.add_parser(

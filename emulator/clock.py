@@ -59,3 +59,10 @@ class ControlledClock:
     def reset(self) -> None:
         self._offset_ms = 0
         self._frozen_at_ms = None
+
+    def state(self) -> tuple[int, int | None]:
+        """Offset from the source clock and the frozen instant, to persist and restore."""
+        return self._offset_ms, self._frozen_at_ms
+
+    def restore(self, offset_ms: int, frozen_at_ms: int | None) -> None:
+        self._offset_ms, self._frozen_at_ms = offset_ms, frozen_at_ms

@@ -29,9 +29,7 @@ class LogDigest:
             self._hashed, self._hasher = 0, hashlib.sha256(b"[")
         while self._hashed < head:
             stop = min(self._hashed + _CHUNK, head)
-            fragments = event_fragments(
-                self._log, slice(self._hashed, stop), self._oslo, TimestampStyle.OFFSET
-            )
+            fragments = event_fragments(self._log, slice(self._hashed, stop), self._oslo, TimestampStyle.OFFSET)
             separator = "," if self._hashed else ""
             self._hasher.update((separator + ",".join(fragments)).encode())
             self._hashed = stop

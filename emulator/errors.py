@@ -2,7 +2,8 @@
 
 Three envelopes exist upstream: Azure API Management's `{"statusCode", "message"}` (routing, subscription
 keys, tokens, rate limits), Spring Boot's `{"timestamp", "status", "error", "message", "path"}` (the
-backend rejecting parameters) and OAuth 2.0's `{"error", "error_description"}` (the token server).
+backend rejecting parameters) and OAuth 2.0's `{"error", "error_description"}` (the token server); the
+emulator's own control plane answers `{"detail": ...}` as FastAPI does.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ class Envelope(StrEnum):
     GATEWAY = "gateway"
     SPRING = "spring"
     OAUTH = "oauth"
+    CONTROL = "control"
 
 
 class EmulatorError(Exception):
@@ -51,6 +53,12 @@ class OAuthError(EmulatorError):
 
     envelope = Envelope.OAUTH
 
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(status, description)
+    def __init__(self, error: str, description: str, status: int = 400, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, description, headers)
         self.error = error
+
+
+class ControlError(EmulatorError):
+    """The control plane refuses a request; rendered like FastAPI's own errors, `{"detail": ...}`."""
+
+    envelope = Envelope.CONTROL

@@ -81,9 +81,7 @@ def _integer(
         if not required:
             return None
         state = "not present" if raw is None else "present but converted to null"
-        raise BadRequestError(
-            f"Required request parameter '{name}' for method parameter type {java_type} is {state}"
-        )
+        raise BadRequestError(f"Required request parameter '{name}' for method parameter type {java_type} is {state}")
     trimmed = raw.translate(_JAVA_WHITESPACE)
     value = _java_number(trimmed)
     if value is None or not bounds[0] <= value <= bounds[1]:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from emulator.errors import GatewayError
+from emulator.ratelimit import RateLimiter, rate_limit_message
 from emulator.tokens import API_SCOPE, Claims, InvalidTokenError, TokenVerifier, granted_scopes
 
 MISSING_KEY = (
@@ -17,8 +18,7 @@ MISSING_KEY = (
     "Make sure to include subscription key when making requests to an API."
 )
 INVALID_KEY = (
-    "Access denied due to invalid subscription key. "
-    "Make sure to provide a valid key for an active subscription."
+    "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
 )
 UNAUTHORIZED = "Unauthorized. Access token is missing or invalid."
 
@@ -53,12 +53,31 @@ class Admission:
 class Gateway:
     """Subscription key, then token, then scope; the first check that fails decides the answer."""
 
-    def __init__(self, subscription_keys: Iterable[str], verifier: TokenVerifier) -> None:
-        self._subscription_keys = frozenset(subscription_keys)
+    def __init__(
+        self,
+        subscription_keys: Iterable[str],
+        verifier: TokenVerifier,
+        rate_limiter: RateLimiter | None = None,
+    ) -> None:
+        self._subscription_keys = list(dict.fromkeys(subscription_keys))
         self._verifier = verifier
+        self.rate_limiter = rate_limiter
+
+    def key_label(self, key: str | None) -> int:
+        """A key's place in the accepted list (1, 2, ...): how journals and metrics name it, never by itself."""
+        return self._subscription_keys.index(key) + 1 if key in self._subscription_keys else 0
+
+    def reset(self) -> None:
+        if self.rate_limiter is not None:
+            self.rate_limiter.reset()
 
     def admit(self, credentials: Credentials) -> Admission:
         self._check_subscription_key(credentials)
+        if self.rate_limiter is not None:
+            assert credentials.subscription_key is not None
+            wait = self.rate_limiter.check(credentials.subscription_key)
+            if wait is not None:
+                raise GatewayError(429, rate_limit_message(wait), {"Retry-After": str(wait)})
         claims = self._verified_claims(credentials)
         if API_SCOPE not in granted_scopes(claims):
             raise GatewayError(

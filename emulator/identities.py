@@ -129,9 +129,7 @@ def is_synthetic(ident: str) -> bool:
     return True
 
 
-def generate_identities(
-    rs: np.random.RandomState, count: int, *, dnumber_permille: int
-) -> npt.NDArray[np.bytes_]:
+def generate_identities(rs: np.random.RandomState, count: int, *, dnumber_permille: int) -> npt.NDArray[np.bytes_]:
     """`count` distinct synthetic numbers as 11-byte strings, vectorized (millions per second).
 
     Only integer draws from the legacy RandomState are used, whose streams numpy keeps frozen, so the
@@ -169,9 +167,7 @@ def _candidate_numbers(rs: np.random.RandomState, size: int, dnumber_permille: i
     dnumber = (rs.randint(0, 1000, size=size) < dnumber_permille).astype(np.int64)
     # 1940-1999: 000-499 or 900-999; 2000-2039: 500-999 (the earliest birth year is 1940).
     individ = rs.randint(0, 600, size=size)
-    individ = np.where(
-        born_2000s[births], 500 + individ % 500, np.where(individ < 500, individ, individ + 400)
-    )
+    individ = np.where(born_2000s[births], 500 + individ % 500, np.where(individ < 500, individ, individ + 400))
     i1, i2, i3 = individ // 100, individ // 10 % 10, individ % 10
     # A D-nummer adds 4 to the first digit, so 4 times that digit's weight to each sum.
     k1 = (11 - (k1_partial[births] + 4 * K1_WEIGHTS[0] * dnumber + 4 * i1 + 5 * i2 + 2 * i3) % 11) % 11

@@ -45,9 +45,7 @@ class EventLog:
         # Identities are stored once per person; `person` holds the row in this table.
         self.idents = Column(np.dtype("S11"), columns.idents)
         group_codes = columns.group
-        self._group_rows = [
-            Column(np.dtype(np.int64), np.flatnonzero(group_codes == group.code)) for group in GROUPS
-        ]
+        self._group_rows = [Column(np.dtype(np.int64), np.flatnonzero(group_codes == group.code)) for group in GROUPS]
 
     def __len__(self) -> int:
         return len(self.group)

@@ -12,16 +12,16 @@ class ReplayGuard:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self._expiry_by_jti: dict[str, int] = {}
+        self._expiry_by_jti: dict[str, float] = {}
 
     def seen(self, jti: str) -> bool:
         expiry = self._expiry_by_jti.get(jti)
         return expiry is not None and expiry * 1000 > self._clock.now_ms()
 
-    def remember(self, jti: str, expires_at: int) -> None:
+    def remember(self, jti: str, expires_at: float) -> None:
         self._expiry_by_jti[jti] = expires_at
         if len(self._expiry_by_jti) % _PRUNE_EVERY == 0:
-            now = self._clock.now_ms() // 1000
+            now = self._clock.now_ms() / 1000
             self._expiry_by_jti = {key: exp for key, exp in self._expiry_by_jti.items() if exp > now}
 
     def clear(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +27,8 @@ class Settings(BaseSettings):
         TimestampStyle.OFFSET,
         description="opprettetDato as RFC 3339 with offset (offset) or as Spring's LocalDateTime (local).",
     )
-    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    # Not uvicorn's "trace": it prints raw requests, query strings (and so subscription keys) included.
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field("info", description="Log level.")
     issuer: str | None = Field(
         None,
         description="The token issuer URL, ending in /; tokens carry it whatever Host a request names. "
@@ -36,9 +38,7 @@ class Settings(BaseSettings):
         Mode.OPEN,
         description="open: any client, signatures checked where a key is known; strict: registered only.",
     )
-    clients_file: Path | None = Field(
-        None, description="JSON file of registered clients (default: the bundled one)."
-    )
+    clients_file: Path | None = Field(None, description="JSON file of registered clients (default: the bundled one).")
     subscription_keys: str = Field(
         DEFAULT_SUBSCRIPTION_KEY, description="Accepted Ocp-Apim-Subscription-Key values, comma-separated."
     )
@@ -48,6 +48,20 @@ class Settings(BaseSettings):
     )
     trusted_issuers: str = Field(
         "", description='Other issuers to trust, JSON: [{"issuer": "...", "jwks": "<url or file>"}].'
+    )
+
+    fixture: str | None = Field(
+        None, description="A preset (empty, small, large) or a fixture file; replaces seed and events."
+    )
+    data_dir: Path | None = Field(
+        None, description="Keep appended events and the clock in SQLite here, across restarts."
+    )
+    journal_size: int = Field(10_000, ge=1, le=10_000_000, description="Journal entries kept.")
+    rate_limit: str = Field("", description="Calls per key and period, e.g. 100/60; empty: none.")
+    live_rate: float = Field(0, ge=0, le=10_000, description="Live mode from the start, events/s.")
+    live_pattern: str = Field("poisson", description="Live mode arrivals: steady, poisson or bursts.")
+    admin_token: str | None = Field(
+        None, description="When set, the control plane wants Authorization: Bearer <admin token>."
     )
 
     @property

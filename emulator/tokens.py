@@ -6,6 +6,7 @@ RSA algorithms on an explicit list, and checks time against the injected clock r
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -45,9 +46,7 @@ class IssuedToken:
 class TokenIssuer:
     """Signs access tokens with the emulator's key; the JWKS endpoint publishes the public half."""
 
-    def __init__(
-        self, issuer: str, key: SigningKey, clock: Clock, lifetime_seconds: int, rng: random.Random
-    ) -> None:
+    def __init__(self, issuer: str, key: SigningKey, clock: Clock, lifetime_seconds: int, rng: random.Random) -> None:
         self.issuer = issuer
         self.key = key
         self._clock = clock
@@ -121,6 +120,8 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
             raise InvalidTokenError("the token is not a JWT") from None
+        except jwt.InvalidTokenError as error:
+            raise InvalidTokenError(f"the token's header is malformed: {error}") from None
         algorithm = header.get("alg")
         if algorithm not in ALGORITHMS:
             raise InvalidTokenError(f"alg {algorithm!r} is not accepted; only {', '.join(ALGORITHMS)}")
@@ -163,9 +164,7 @@ class TokenVerifier:
     def _check_times(self, claims: Claims) -> None:
         now = self._clock.now_ms() / 1000
         for name in ("exp", "iat", "nbf"):
-            if name in claims and (
-                isinstance(claims[name], bool) or not isinstance(claims[name], int | float)
-            ):
+            if name in claims and not is_number(claims[name]):
                 raise InvalidTokenError(f"the {name} claim is not a number")
         if claims["exp"] <= now - LEEWAY_SECONDS:
             raise InvalidTokenError("the token has expired")
@@ -176,7 +175,8 @@ class TokenVerifier:
 
 
 def is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A JSON number usable as a time: not a boolean, not NaN or infinite."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def granted_scopes(claims: Claims) -> set[str]:

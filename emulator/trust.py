@@ -52,7 +52,8 @@ class _RemoteKeys:
     def key_for(self, kid: str) -> rsa.RSAPublicKey | None:
         try:
             key = self._client.get_signing_key(kid).key
-        except jwt.PyJWKClientError:
+        except (jwt.PyJWKClientError, jwt.PyJWKSetError, ValueError):
+            # Unreachable, not JSON, or no such key: the token is refused (401), the server does not fail.
             return None
         return key if isinstance(key, rsa.RSAPublicKey) else None
 

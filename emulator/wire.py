@@ -40,8 +40,7 @@ def page_body(fragments: list[str], total: int) -> bytes:
     if not fragments and total == 0:
         return EMPTY_PAGE
     return (
-        f'{{"antallHendelser":{len(fragments)},"hendelser":[{",".join(fragments)}],'
-        f'"totaltAntallHendelser":{total}}}'
+        f'{{"antallHendelser":{len(fragments)},"hendelser":[{",".join(fragments)}],"totaltAntallHendelser":{total}}}'
     ).encode()
 
 
@@ -57,6 +56,8 @@ def error_body(error: EmulatorError, *, path: str, timestamp: str) -> bytes:
                 "path": path,
             }
         )
+    if error.envelope is Envelope.CONTROL:
+        return orjson.dumps({"detail": error.message})
     if isinstance(error, OAuthError):
         return orjson.dumps({"error": error.error, "error_description": error.message})
     return orjson.dumps({"statusCode": error.status, "message": error.message})

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import queue
-import re
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,48 +13,7 @@ import pytest
 from emulator.cli import main
 from emulator.digest import log_digest
 from emulator.generator import Recipe, generate
-
-ENTRY_POINT = Path(sys.executable).with_name("trygdehendelser-emulator")
-BANNER_FEED = re.compile(r"feed\s+(http://127\.0\.0\.1:\d+)/helse/v1/trygdehendelser/hendelser")
-STARTUP_SECONDS = 60
-
-
-@contextmanager
-def running_server(command: list[str], env: dict[str, str] | None = None) -> Iterator[tuple[str, str]]:
-    """Start the emulator on a free port (port 0) and yield its base URL, read from the banner it prints."""
-    process = subprocess.Popen(
-        [*command, "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-    assert process.stdout is not None
-    lines: queue.Queue[str] = queue.Queue()
-    # A reader thread, because a buffered pipe hides lines from select() once Python has read them.
-    stdout = process.stdout
-
-    def pump() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    banner: list[str] = []
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        # The health line closes the banner.
-        while (match := BANNER_FEED.search("".join(banner))) is None or "  health " not in "".join(banner):
-            try:
-                banner.append(lines.get(timeout=max(deadline - time.monotonic(), 0)))
-            except queue.Empty:
-                pytest.fail(f"no banner within {STARTUP_SECONDS} s: {banner}")
-            if process.poll() is not None and lines.empty():
-                pytest.fail(f"the server exited: {''.join(banner)}")
-        yield match.group(1), "".join(banner)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        process.stdout.close()
+from tests.servers import ENTRY_POINT, running_server
 
 
 def demo_credentials(http: httpx.Client) -> dict[str, str]:
@@ -142,7 +94,8 @@ def test_generate_writes_a_fixture_with_the_digest_of_the_log(
     expected = log_digest(generate(Recipe(seed=4, events=250)))
     assert fixture["digest"] == expected
     assert expected in capsys.readouterr().err
-    assert fixture["recipe"]["seed"] == 4
+    assert fixture["seed"] == 4
+    assert fixture["format"] == "trygdehendelser-emulator/events"
     assert [event["hendelsesnummer"] for event in fixture["hendelser"]] == list(range(1, 251))
 
 
@@ -151,9 +104,7 @@ def test_generate_writes_a_fixture_with_the_digest_of_the_log(
     [["serve", "--port", "70000"], ["generate", "--events", "-1"], ["serve", "--timestamp-style", "utc"]],
     ids=["port-out-of-range", "negative-events", "unknown-timestamp-style"],
 )
-def test_bad_options_are_refused_with_a_usage_error(
-    arguments: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_bad_options_are_refused_with_a_usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
     assert exit_info.value.code == 2

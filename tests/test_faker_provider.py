@@ -73,9 +73,7 @@ def test_every_number_is_a_valid_tenor_number_of_its_kind(method: str, kind: Ide
 )
 def test_personident_mixes_in_d_numbers_at_the_given_share(share: float, low: float, high: float) -> None:
     provider = _provider(12)
-    kinds = [
-        validate_synthetic(provider.synthetic_personident(dnumber_share=share)).kind for _ in range(1000)
-    ]
+    kinds = [validate_synthetic(provider.synthetic_personident(dnumber_share=share)).kind for _ in range(1000)]
     assert low <= kinds.count(IdentityKind.DNR) / len(kinds) <= high
 
 
@@ -87,11 +85,7 @@ def test_personident_mixes_in_d_numbers_at_the_given_share(share: float, low: fl
 def test_a_given_birth_date_is_used(method: str, prefix: str) -> None:
     provider = _provider(13)
     born = date(2024, 2, 29)
-    ident = (
-        provider.synthetic_fodselsnummer(born)
-        if method == "fodselsnummer"
-        else provider.synthetic_dnummer(born)
-    )
+    ident = provider.synthetic_fodselsnummer(born) if method == "fodselsnummer" else provider.synthetic_dnummer(born)
     assert ident.startswith(prefix)
     assert validate_synthetic(ident).birth_date == born
 

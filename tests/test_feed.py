@@ -293,9 +293,7 @@ _ENUM = "Method parameter 'hjemmelgruppe': Failed to convert value of type 'java
         "group-inner-space",
     ],
 )
-def test_parse_query_rejects_with_a_message_naming_the_parameter(
-    pairs: list[tuple[str, str]], message: str
-) -> None:
+def test_parse_query_rejects_with_a_message_naming_the_parameter(pairs: list[tuple[str, str]], message: str) -> None:
     with pytest.raises(BadRequestError) as caught:
         _parse(pairs)
     assert caught.value.message == message

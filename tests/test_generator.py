@@ -139,9 +139,7 @@ def test_some_persons_have_several_periods() -> None:
     [(650, 0.60, 0.70), (200, 0.15, 0.25), (0, 0.0, 0.0), (1000, 1.0, 1.0)],
     ids=["default-650", "200", "none", "all"],
 )
-def test_eos_share_of_periods_is_near_the_recipes_permille(
-    eos_permille: int, low: float, high: float
-) -> None:
+def test_eos_share_of_periods_is_near_the_recipes_permille(eos_permille: int, low: float, high: float) -> None:
     periods = _periods(_log(Recipe(seed=3, events=3000, eos_permille=eos_permille)))
     eos = sum(period.groups == {Group.EOS} for period in periods.values())
     assert low <= eos / len(periods) <= high
@@ -152,9 +150,7 @@ def test_eos_share_of_periods_is_near_the_recipes_permille(
     [(120, 0.07, 0.17), (0, 0.0, 0.0), (1000, 1.0, 1.0)],
     ids=["default-120", "none", "all"],
 )
-def test_personidents_are_synthetic_with_some_d_numbers(
-    dnumber_permille: int, low: float, high: float
-) -> None:
+def test_personidents_are_synthetic_with_some_d_numbers(dnumber_permille: int, low: float, high: float) -> None:
     log = _log(Recipe(seed=3, events=3000, dnumber_permille=dnumber_permille))
     idents = {log.event(number).personident for number in range(1, log.head + 1)}
     kinds = [validate_synthetic(ident).kind for ident in idents]

@@ -163,9 +163,7 @@ def test_individnummer_range_rejects_years_no_number_encodes(year: int) -> None:
         "500-yy40-impossible",
     ],
 )
-def test_century_of_follows_the_century_table(
-    two_digit_year: int, individnummer: int, year: int | None
-) -> None:
+def test_century_of_follows_the_century_table(two_digit_year: int, individnummer: int, year: int | None) -> None:
     assert century_of(two_digit_year, individnummer) == year
 
 
@@ -361,9 +359,7 @@ def test_validator_rejects_impossible_dates(prefix: str, individnummers: range) 
     ],
     ids=["500-749-with-yy45", "500-749-with-yy53", "750-899-with-yy50", "750-899-with-yy99"],
 )
-def test_validator_rejects_an_individnummer_that_does_not_fit_the_year(
-    prefix: str, individnummers: range
-) -> None:
+def test_validator_rejects_an_individnummer_that_does_not_fit_the_year(prefix: str, individnummers: range) -> None:
     ident = _complete(prefix, individnummers)
     with pytest.raises(InvalidIdentityError, match="cannot go with year"):
         validate_synthetic(ident)

@@ -37,9 +37,7 @@ def test_a_page_has_the_seed_field_order_and_json_content_type(client: InProcess
     ],
     ids=["zero-acts-as-one", "near-the-head", "the-head", "past-the-head", "int64-max"],
 )
-def test_pages_at_the_edges_of_the_log(
-    client: InProcessClient, query: str, numbers: list[int], total: int
-) -> None:
+def test_pages_at_the_edges_of_the_log(client: InProcessClient, query: str, numbers: list[int], total: int) -> None:
     body = client.get(f"{FEED}?{query}").json()
     assert [event["hendelsesnummer"] for event in body["hendelser"]] == numbers
     assert body["antallHendelser"] == len(numbers)
@@ -58,9 +56,7 @@ def test_a_filtered_page_holds_only_that_group(client: InProcessClient, group: s
 
 def test_the_filters_split_the_log(client: InProcessClient) -> None:
     totals = {
-        group: client.get(FEED, params={"hendelsesnummer": 1, "hjemmelgruppe": group}).json()[
-            "totaltAntallHendelser"
-        ]
+        group: client.get(FEED, params={"hendelsesnummer": 1, "hjemmelgruppe": group}).json()["totaltAntallHendelser"]
         for group in ("EOS", "OEVRIGE", "ALLE")
     }
     assert totals["EOS"] + totals["OEVRIGE"] == totals["ALLE"] == 2_000
@@ -110,9 +106,7 @@ def test_the_filters_split_the_log(client: InProcessClient) -> None:
         "group-unknown",
     ],
 )
-def test_bad_parameters_get_springs_400_naming_the_parameter(
-    client: InProcessClient, query: str, message: str
-) -> None:
+def test_bad_parameters_get_springs_400_naming_the_parameter(client: InProcessClient, query: str, message: str) -> None:
     response = client.get(f"{FEED}?{query}")
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/json"

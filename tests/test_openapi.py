@@ -50,10 +50,7 @@ def documented_schema(status: int) -> dict[str, Any]:
 
 
 def schema_errors(instance: object, schema: dict[str, Any]) -> list[str]:
-    return [
-        f"{list(error.absolute_path)}: {error.message}"
-        for error in validator_for(schema).iter_errors(instance)
-    ]
+    return [f"{list(error.absolute_path)}: {error.message}" for error in validator_for(schema).iter_errors(instance)]
 
 
 def resolve(pointer: str) -> Any:
@@ -88,8 +85,7 @@ SEED_DESCRIPTIONS: list[tuple[str, str]] = [
     ("/components/schemas/Innhold/description", "En hendelses sentrale innhold"),
     (
         "/components/schemas/Innhold/properties/periodeId/description",
-        "Identifikator for medlemskapsperioden hendelsen gjelder. "
-        "Brukes ved oppslag i Medlemskapsregisteret.",
+        "Identifikator for medlemskapsperioden hendelsen gjelder. Brukes ved oppslag i Medlemskapsregisteret.",
     ),
     ("/components/schemas/Innhold/properties/personident/description", "FNR/DNR som hendelsen gjelder."),
     ("/components/schemas/Metadata/description", "Beskrivelse av en hendelse."),
@@ -139,9 +135,7 @@ SEED_KEYWORDS: list[tuple[str, object]] = [
 def pointer_id(pointer: str) -> str:
     """A test id from a JSON pointer: its meaningful segments."""
     noise = {"components", "schemas", "properties", "paths", "get", "securitySchemes"}
-    return "-".join(
-        part for part in pointer.split("/") if part and part not in noise and not part.startswith("~1")
-    )
+    return "-".join(part for part in pointer.split("/") if part and part not in noise and not part.startswith("~1"))
 
 
 def test_document_is_valid_openapi_3_0() -> None:
@@ -160,9 +154,7 @@ def test_operation_is_navs() -> None:
     assert list(SPEC["paths"][API_PATH]) == ["get"]
     assert OPERATION["operationId"] == "hentTrygdehendelserUsingGET"
     assert OPERATION["summary"] == "Hent hendelser fra kø."
-    assert OPERATION["description"].startswith(
-        "Tjenesten tillater konsumenter å hente ut hendelser om personer"
-    )
+    assert OPERATION["description"].startswith("Tjenesten tillater konsumenter å hente ut hendelser om personer")
 
 
 @pytest.mark.parametrize(
@@ -187,16 +179,12 @@ def test_query_parameter_is_documented_as_the_emulator_reads_it(
     assert parameter["schema"] == schema
 
 
-@pytest.mark.parametrize(
-    ("pointer", "text"), SEED_DESCRIPTIONS, ids=[pointer_id(p) for p, _ in SEED_DESCRIPTIONS]
-)
+@pytest.mark.parametrize(("pointer", "text"), SEED_DESCRIPTIONS, ids=[pointer_id(p) for p, _ in SEED_DESCRIPTIONS])
 def test_description_is_navs_text_verbatim(pointer: str, text: str) -> None:
     assert resolve(pointer) == text
 
 
-@pytest.mark.parametrize(
-    ("pointer", "expected"), SEED_KEYWORDS, ids=[pointer_id(p) for p, _ in SEED_KEYWORDS]
-)
+@pytest.mark.parametrize(("pointer", "expected"), SEED_KEYWORDS, ids=[pointer_id(p) for p, _ in SEED_KEYWORDS])
 def test_schema_keyword_is_the_seeds(pointer: str, expected: object) -> None:
     assert resolve(pointer) == expected
 
@@ -220,9 +208,7 @@ def test_seed_schema_has_no_required_list_but_rejects_stray_fields(name: str) ->
     ],
     ids=["400-spring", "401-gateway", "403-gateway", "404-gateway", "429-gateway"],
 )
-def test_error_status_documents_its_upstream_envelope(
-    status: int, schema_name: str, fields: set[str]
-) -> None:
+def test_error_status_documents_its_upstream_envelope(status: int, schema_name: str, fields: set[str]) -> None:
     assert documented_schema(status) == component(schema_name)
     schema = SPEC["components"]["schemas"][schema_name]
     assert set(schema["required"]) == fields == set(schema["properties"])

@@ -75,9 +75,7 @@ def test_large_arrays_with_heavy_ties_sort_stably() -> None:
         "bottom-of-int64",
     ],
 )
-def test_both_paths_are_right_at_their_boundary(
-    keys: list[int], packed: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_both_paths_are_right_at_their_boundary(keys: list[int], packed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     array = np.array(keys, dtype=np.int64)
     expected = _expected(array)
     assert _packs(array) is packed

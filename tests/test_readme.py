@@ -33,13 +33,9 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
 def test_every_serve_option_is_documented() -> None:
     readme = (ROOT / "README.md").read_text()
     serve = next(
-        action.choices["serve"]
-        for action in build_parser()._actions
-        if isinstance(action, argparse._SubParsersAction)
+        action.choices["serve"] for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)
     )
-    options = [
-        option for action in serve._actions for option in action.option_strings if option.startswith("--")
-    ]
+    options = [option for action in serve._actions for option in action.option_strings if option.startswith("--")]
     assert len(options) > 10
     for option in options:
         if option != "--help":

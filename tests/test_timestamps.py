@@ -63,9 +63,7 @@ def test_oslo_time_in_both_styles(instant_ms: int, offset_text: str, local_text:
     [(0, ""), (1, ".001"), (10, ".01"), (100, ".1"), (120, ".12"), (123, ".123"), (500, ".5"), (999, ".999")],
     ids=[".000", ".001", ".010", ".100", ".120", ".123", ".500", ".999"],
 )
-def test_local_style_drops_trailing_fraction_zeros_like_jackson(
-    millisecond: int, local_fraction: str
-) -> None:
+def test_local_style_drops_trailing_fraction_zeros_like_jackson(millisecond: int, local_fraction: str) -> None:
     oslo = OsloTime()
     instant = _utc_ms("2025-06-01T10:00:00.000") + millisecond
     assert oslo.format_one(instant, TimestampStyle.LOCAL) == f"2025-06-01T12:00:00{local_fraction}"
@@ -74,10 +72,7 @@ def test_local_style_drops_trailing_fraction_zeros_like_jackson(
 
 def test_local_style_keeps_zero_seconds_and_minutes() -> None:
     # Jackson writes ISO_LOCAL_DATE_TIME, which always has seconds (LocalDateTime.toString() would drop them).
-    assert (
-        OsloTime().format_one(_utc_ms("2025-01-01T11:00:00.000"), TimestampStyle.LOCAL)
-        == "2025-01-01T12:00:00"
-    )
+    assert OsloTime().format_one(_utc_ms("2025-01-01T11:00:00.000"), TimestampStyle.LOCAL) == "2025-01-01T12:00:00"
 
 
 def test_a_batch_spanning_both_changes_formats_each_instant_with_its_own_offset() -> None:
@@ -106,9 +101,7 @@ def test_an_empty_batch_formats_to_nothing() -> None:
 def test_offset_style_agrees_with_zoneinfo(instant_ms: int) -> None:
     expected = datetime.fromtimestamp(instant_ms / 1000, UTC).astimezone(_OSLO)
     expected = expected.replace(microsecond=instant_ms % 1000 * 1000)
-    assert OsloTime().format_one(instant_ms, TimestampStyle.OFFSET) == expected.isoformat(
-        timespec="milliseconds"
-    )
+    assert OsloTime().format_one(instant_ms, TimestampStyle.OFFSET) == expected.isoformat(timespec="milliseconds")
 
 
 @given(st.integers(_utc_ms("1900-01-01T00:00:00.000"), _utc_ms("2200-01-01T00:00:00.000")))

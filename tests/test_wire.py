@@ -29,19 +29,13 @@ def _hand_built_log() -> EventLog:
     log.append(
         [
             # 2024-03-04T12:34:56.789 in Oslo, winter time.
-            NewEvent(
-                2000001, "15918512397", Group.EOS, EventType.OPPRETTET, _utc_ms("2024-03-04T11:34:56.789")
-            ),
+            NewEvent(2000001, "15918512397", Group.EOS, EventType.OPPRETTET, _utc_ms("2024-03-04T11:34:56.789")),
             # Midnight in Oslo on 1 July, summer time: still 30 June in UTC.
-            NewEvent(
-                2000002, "01858500075", Group.OEVRIGE, EventType.OPPRETTET, _utc_ms("2024-06-30T22:00:00.000")
-            ),
+            NewEvent(2000002, "01858500075", Group.OEVRIGE, EventType.OPPRETTET, _utc_ms("2024-06-30T22:00:00.000")),
             # 02:30:00.120 the second time round on the night summer time ends.
             NewEvent(2000001, "15918512397", Group.EOS, EventType.ENDRET, _utc_ms("2024-10-27T01:30:00.120")),
             # New Year in Oslo, one millisecond past.
-            NewEvent(
-                2000001, "15918512397", Group.EOS, EventType.ANNULLERT, _utc_ms("2024-12-31T23:00:00.001")
-            ),
+            NewEvent(2000001, "15918512397", Group.EOS, EventType.ANNULLERT, _utc_ms("2024-12-31T23:00:00.001")),
         ]
     )
     return log
@@ -201,8 +195,7 @@ _TIMESTAMP = "2025-03-04T12:34:56.789+00:00"
         ),
         (
             OAuthError("invalid_grant", "Invalid assertion. Client authentication failed."),
-            b'{"error":"invalid_grant",'
-            b'"error_description":"Invalid assertion. Client authentication failed."}',
+            b'{"error":"invalid_grant","error_description":"Invalid assertion. Client authentication failed."}',
         ),
         (
             OAuthError("invalid_client", "Ukjent klient: ø", status=401),

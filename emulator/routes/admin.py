@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
+import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from emulator import __version__
 from emulator.backend import Backend
 from emulator.clients import DEFAULT_ORGANISATION, client_from_dict
+from emulator.timestamps import TimestampStyle
 from emulator.tokens import API_SCOPE
 
-router = APIRouter(prefix="/_emulator", tags=["control plane"])
+CONTROL_PREFIX = "/_emulator"
 
 
 def backend_of(request: Request) -> Backend:
@@ -19,7 +24,22 @@ def backend_of(request: Request) -> Backend:
     return backend
 
 
+def admin_token_check(request: Request) -> None:
+    """With EMULATOR_ADMIN_TOKEN set, the control plane wants `Authorization: Bearer <that token>`."""
+    expected = backend_of(request).settings.admin_token
+    if expected is None:
+        return
+    presented = request.headers.get("authorization", "")
+    if not hmac.compare_digest(presented.encode(), f"Bearer {expected}".encode()):
+        raise HTTPException(401, "the control plane wants Authorization: Bearer <EMULATOR_ADMIN_TOKEN>")
+
+
+def control_router(tag: str) -> APIRouter:
+    return APIRouter(prefix=CONTROL_PREFIX, tags=[tag], dependencies=[Depends(admin_token_check)])
+
+
 BackendDep = Annotated[Backend, Depends(backend_of)]
+router = control_router("state and tokens")
 
 
 class MintRequest(BaseModel):
@@ -51,13 +71,13 @@ class ClientRegistration(BaseModel):
     client_id: str = Field(min_length=1)
     organisation_number: str = Field(DEFAULT_ORGANISATION, pattern=r"^\d{9}$")
     scopes: list[str] = Field(default_factory=lambda: [API_SCOPE])
-    jwks: list[dict[str, Any]] = Field(default_factory=list)
+    jwks: list[dict[str, Any]] | dict[str, Any] = Field(default_factory=list, description="JWKs, or a whole JWK set.")
     certificates: list[str] = Field(default_factory=list, description="Base64 DER certificates (as in x5c).")
     client_secret: str | None = None
 
 
 @router.post("/tokens", response_model=TokenResponse, summary="Mint an access token")
-def mint_token(backend: BackendDep, request: Annotated[MintRequest, Body()]) -> dict[str, Any]:
+async def mint_token(backend: BackendDep, request: Annotated[MintRequest, Body()]) -> dict[str, Any]:
     issued = backend.authorization.issuer.issue(
         client_id=request.client_id,
         organisation_number=request.organisation_number,
@@ -72,10 +92,61 @@ def mint_token(backend: BackendDep, request: Annotated[MintRequest, Body()]) -> 
 
 
 @router.post("/clients", status_code=201, summary="Register a client (as if it were in the clients file)")
-def register_client(backend: BackendDep, registration: ClientRegistration) -> dict[str, str]:
+async def register_client(backend: BackendDep, registration: ClientRegistration) -> dict[str, str]:
     try:
         client = client_from_dict(registration.model_dump())
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
     backend.authorization.clients.register(client)
     return {"client_id": client.client_id}
+
+
+@router.get("/status", summary="Seed, size, head, digest, clock, uptime, faults, live mode, settings")
+async def status(backend: BackendDep) -> dict[str, Any]:
+    return status_of(backend)
+
+
+@router.post("/reset", summary="Back to the seeded state: events, faults, journal, consumers, clock")
+async def reset(backend: BackendDep) -> dict[str, Any]:
+    backend.reset()
+    return status_of(backend)
+
+
+def status_of(backend: Backend) -> dict[str, Any]:
+    now_ms = backend.clock.now_ms()
+    settings = backend.settings.model_dump(mode="json", exclude={"admin_token", "subscription_keys"})
+    settings["subscription_keys"] = f"{len(backend.settings.subscription_keys.split(','))} configured"
+    settings["admin_token"] = "set" if backend.settings.admin_token else None
+    return {
+        "version": __version__,
+        "log": backend.seeded.description,
+        "seed": backend.seeded.seed,
+        "events": len(backend.log),
+        "head": backend.log.head,
+        "seeded_head": backend.seeded_head,
+        "appended": backend.log.head - backend.seeded_head,
+        "digest": backend.digest.hexdigest(),
+        "clock": clock_of(backend),
+        "uptime_seconds": round(time.monotonic() - backend.started_monotonic, 3),
+        "ready_seconds": round(backend.ready_seconds, 3),
+        "live": backend.live.spec.as_dict() if backend.live else None,
+        "faults": backend.faults.list(),
+        "journal": {
+            "size": len(backend.journal),
+            "capacity": backend.journal.capacity,
+            "evicted": backend.journal.evicted,
+        },
+        "consumers": len(backend.consumers.views(backend.log.head)),
+        "persistent": backend.store is not None,
+        "settings": settings,
+        "now_utc": datetime.fromtimestamp(now_ms / 1000, tz=UTC).isoformat(timespec="milliseconds"),
+    }
+
+
+def clock_of(backend: Backend) -> dict[str, Any]:
+    now_ms = backend.clock.now_ms()
+    return {
+        "now": backend.oslo.format_one(now_ms, TimestampStyle.OFFSET),
+        "now_ms": now_ms,
+        "frozen": backend.clock.frozen,
+    }

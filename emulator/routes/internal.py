@@ -1,4 +1,4 @@
-"""Health endpoints on NAV's convention (/internal/isalive, /internal/isready) and the API's own document."""
+"""/internal: health on NAV's convention, Prometheus metrics; and the API's own document at /openapi.json."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from importlib import resources
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from emulator.backend import Backend
 
 _HEALTHY = b'{"status":"UP"}'
 
@@ -34,7 +36,20 @@ def spec_route() -> Route:
     return Route("/openapi.json", openapi, methods=["GET"])
 
 
+async def metrics(request: Request) -> Response:
+    backend: Backend = request.app.state.backend
+    head = backend.log.head
+    text = backend.metrics.render(
+        log_size=len(backend.log),
+        head=head,
+        consumer_lag={view.consumer: view.lag for view in backend.consumers.views(head)},
+        journal_evicted=backend.journal.evicted,
+    )
+    return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 routes = [
     Route("/internal/isalive", isalive, methods=["GET"]),
     Route("/internal/isready", isready, methods=["GET"]),
+    Route("/internal/metrics", metrics, methods=["GET"]),
 ]

@@ -17,8 +17,12 @@ FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
 
 
+def issuer_path(server: AuthorizationServer) -> str:
+    return urlsplit(server.issuer.issuer).path or "/"
+
+
 def routes(server: AuthorizationServer) -> list[Route]:
-    prefix = urlsplit(server.issuer.issuer).path or "/"
+    prefix = issuer_path(server)
     metadata = orjson.dumps(server.metadata())
 
     async def authorization_server_metadata(_: Request) -> Response:
@@ -47,9 +51,7 @@ def routes(server: AuthorizationServer) -> list[Route]:
         return _json(issued.response(), {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     return [
-        Route(
-            f"{prefix}.well-known/oauth-authorization-server", authorization_server_metadata, methods=["GET"]
-        ),
+        Route(f"{prefix}.well-known/oauth-authorization-server", authorization_server_metadata, methods=["GET"]),
         Route(f"{prefix}.well-known/openid-configuration", authorization_server_metadata, methods=["GET"]),
         Route(f"{prefix}jwk", jwk, methods=["GET"]),
         Route(f"{prefix}token", token, methods=["POST"]),

@@ -15,9 +15,7 @@ class InProcessClient:
 
     def __init__(self, app: ASGIApp, *, base_url: str = "http://testserver", **client_options: Any) -> None:
         self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=base_url, **client_options
-        )
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url, **client_options)
 
     @property
     def headers(self) -> httpx.Headers:

@@ -1,0 +1,183 @@
+"""What each consumer has read of the feed: where it asked from, what it got, how far it lags the head."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from emulator.clock import Clock
+
+
+@dataclass(frozen=True)
+class ConsumerView:
+    """One consumer's progress as of a given head."""
+
+    consumer: str
+    # The hendelsesnummer of its latest request that had one.
+    last_requested: int | None
+    highest_delivered: int | None
+    # Everything up to this number (in its filter) has reached the consumer; 0 before the first read.
+    caught_up_to: int
+    lag: int
+    requests: int
+    requests_by_status: dict[int, int]
+    last_seen_ms: int | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "consumer": self.consumer,
+            "last_requested": self.last_requested,
+            "highest_delivered": self.highest_delivered,
+            "caught_up_to": self.caught_up_to,
+            "lag": self.lag,
+            "requests": self.requests,
+            # JSON object keys are strings; ascending status so the output is stable.
+            "requests_by_status": {str(status): count for status, count in sorted(self.requests_by_status.items())},
+            "last_seen_ms": self.last_seen_ms,
+        }
+
+
+@dataclass(slots=True)
+class _Progress:
+    last_requested: int | None = None
+    highest_delivered: int | None = None
+    caught_up_to: int = 0
+    requests: int = 0
+    requests_by_status: dict[int, int] = field(default_factory=dict)
+    last_seen_ms: int | None = None
+
+
+# Identity, not field equality: two waits for the same target are still two waiters.
+@dataclass(frozen=True, slots=True, eq=False)
+class _Waiter:
+    target: int
+    event: asyncio.Event
+    loop: asyncio.AbstractEventLoop
+
+
+class ConsumerTracker:
+    """Per-consumer progress, fed one observation per answered request."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._progress: dict[str, _Progress] = {}
+        self._waiters: dict[str, list[_Waiter]] = {}
+        # Sync routes run in a thread pool; the lock keeps the read-modify-write of counters whole.
+        self._lock = threading.Lock()
+
+    def observe(
+        self,
+        consumer: str,
+        *,
+        status: int,
+        requested_from: int | None,
+        size: int | None,
+        delivered: Sequence[int],
+        head: int,
+    ) -> None:
+        """Count one answered request of `consumer` against a feed whose newest event is `head`.
+
+        `requested_from` is the hendelsesnummer asked for (None if it was unparseable or rejected),
+        `size` the page size in effect (default applied), `delivered` the event numbers returned.
+        Only a 2xx answer moves `caught_up_to`: a page shorter than `size` reached the end of what matches,
+        so the consumer has seen everything up to `head`; a full page, only up to its last event. Pass
+        `size=None` when the page was cut short by something other than the end of the feed (an injected
+        fault, say), so that only the delivered events count.
+        """
+        with self._lock:
+            progress = self._progress.get(consumer)
+            if progress is None:
+                progress = self._progress[consumer] = _Progress()
+            progress.requests += 1
+            progress.requests_by_status[status] = progress.requests_by_status.get(status, 0) + 1
+            progress.last_seen_ms = self._clock.now_ms()
+            if requested_from is not None:
+                progress.last_requested = requested_from
+            if 200 <= status < 300:
+                highest = max(delivered, default=None)
+                if highest is not None:
+                    previous = progress.highest_delivered
+                    progress.highest_delivered = highest if previous is None else max(previous, highest)
+                # A page shorter than asked for reached the end of what matches at this head.
+                short_page = size is not None and len(delivered) < size
+                reached = head if short_page else (highest if highest is not None else 0)
+                # A consumer that re-reads from an earlier number has not forgotten what it saw.
+                progress.caught_up_to = max(progress.caught_up_to, reached)
+            caught_up_to = progress.caught_up_to
+            woken = [waiter for waiter in self._waiters.get(consumer, ()) if waiter.target <= caught_up_to]
+        for waiter in woken:
+            _wake(waiter)
+
+    def views(self, head: int) -> list[ConsumerView]:
+        with self._lock:
+            return [self._view(consumer, progress, head) for consumer, progress in sorted(self._progress.items())]
+
+    def view(self, consumer: str, head: int) -> ConsumerView | None:
+        with self._lock:
+            progress = self._progress.get(consumer)
+            return None if progress is None else self._view(consumer, progress, head)
+
+    async def wait_until(self, consumer: str, target: int, timeout_s: float) -> bool:
+        """True once `consumer` has caught up to `target` (at once if it has), False after `timeout_s`."""
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(target=target, event=asyncio.Event(), loop=loop)
+        with self._lock:
+            if self._caught_up_to(consumer) >= target:
+                return True
+            if timeout_s <= 0:
+                return False
+            self._waiters.setdefault(consumer, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter.event.wait(), timeout_s)
+        except TimeoutError:
+            # An observation may land between the timeout and this line: the state decides, not the race.
+            with self._lock:
+                return self._caught_up_to(consumer) >= target
+        finally:
+            with self._lock:
+                waiters = self._waiters.get(consumer, [])
+                if waiter in waiters:
+                    waiters.remove(waiter)
+                if not waiters:
+                    self._waiters.pop(consumer, None)
+        return True
+
+    def reset(self) -> None:
+        """Forget all progress. Pending waits stay pending: they belong to requests still in flight."""
+        with self._lock:
+            self._progress.clear()
+
+    def _caught_up_to(self, consumer: str) -> int:
+        progress = self._progress.get(consumer)
+        return 0 if progress is None else progress.caught_up_to
+
+    @staticmethod
+    def _view(consumer: str, progress: _Progress, head: int) -> ConsumerView:
+        return ConsumerView(
+            consumer=consumer,
+            last_requested=progress.last_requested,
+            highest_delivered=progress.highest_delivered,
+            caught_up_to=progress.caught_up_to,
+            # The log can be reset below what a consumer saw; lag is "events it has not seen", never negative.
+            lag=max(head - progress.caught_up_to, 0),
+            requests=progress.requests,
+            requests_by_status=dict(progress.requests_by_status),
+            last_seen_ms=progress.last_seen_ms,
+        )
+
+
+def _wake(waiter: _Waiter) -> None:
+    # asyncio.Event is not thread-safe: set it directly only from its own loop's thread.
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is waiter.loop:
+        waiter.event.set()
+    else:
+        # The waiting loop may have closed since (its request gave up); nobody is left to wake.
+        with contextlib.suppress(RuntimeError):
+            waiter.loop.call_soon_threadsafe(waiter.event.set)

@@ -1,0 +1,137 @@
+"""The request journal: the newest requests in a fixed-size ring, with a count of what fell out of it."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One answered request, as a tester sees it; nothing in it is a secret."""
+
+    # 1, 2, 3 ... over the journal's life, not reset by eviction, so a reader can page with `after`
+    # and notice from a gap that entries were dropped before it read them.
+    sequence: int
+    at_ms: int
+    method: str
+    path: str
+    # Redacted by the caller (no keys or tokens); stored as given.
+    query: str
+    status: int
+    latency_ms: float
+    # "client:<id>" or "key:<n>": who asked, never the credential itself.
+    consumer: str | None
+    # The id of an injected fault that shaped this answer, if any.
+    fault: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class Journal:
+    """The newest `capacity` requests, oldest first.
+
+    Memory is bounded by the capacity; what is dropped at the bound is counted in `evicted`, so the
+    loss is visible (a journal that silently evicts is as bad as one that grows without bound).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"the journal's capacity must be an integer >= 1, not {capacity!r}")
+        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._evicted = 0
+        self._last_sequence = 0
+        # Sync routes run in a thread pool: a read iterating the deque while another thread appends
+        # would raise "deque mutated during iteration", and two records could share a sequence.
+        self._lock = threading.Lock()
+
+    @property
+    def capacity(self) -> int:
+        maxlen = self._entries.maxlen
+        assert maxlen is not None
+        return maxlen
+
+    @property
+    def evicted(self) -> int:
+        """Entries dropped at the bound since the journal was made or last cleared."""
+        return self._evicted
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def record(
+        self,
+        *,
+        at_ms: int,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        latency_ms: float,
+        consumer: str | None,
+        fault: str | None = None,
+    ) -> JournalEntry:
+        with self._lock:
+            self._last_sequence += 1
+            entry = JournalEntry(
+                sequence=self._last_sequence,
+                at_ms=at_ms,
+                method=method,
+                path=path,
+                query=query,
+                status=status,
+                latency_ms=latency_ms,
+                consumer=consumer,
+                fault=fault,
+            )
+            if len(self._entries) == self.capacity:
+                self._evicted += 1
+            self._entries.append(entry)
+            return entry
+
+    def entries(
+        self,
+        *,
+        consumer: str | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        after: int | None = None,
+        limit: int = 100,
+    ) -> list[JournalEntry]:
+        """Up to `limit` entries, oldest first, with sequence > `after` and since_ms <= at_ms < until_ms.
+
+        The time window is half-open so that consecutive windows neither overlap nor leave gaps. To page,
+        pass the last sequence returned as the next `after`.
+        """
+        if limit < 0:
+            raise ValueError(f"limit must be >= 0, not {limit}")
+        with self._lock:
+            start = 0
+            if after is not None and self._entries:
+                # Sequences in the ring are consecutive, so `after` maps to a position without a scan.
+                start = min(max(after - self._entries[0].sequence + 1, 0), len(self._entries))
+            selected: list[JournalEntry] = []
+            if limit == 0:
+                return selected
+            for entry in itertools.islice(self._entries, start, None):
+                # The clock can be set back, so at_ms is not ordered and the window needs a full pass.
+                if consumer is not None and entry.consumer != consumer:
+                    continue
+                if since_ms is not None and entry.at_ms < since_ms:
+                    continue
+                if until_ms is not None and entry.at_ms >= until_ms:
+                    continue
+                selected.append(entry)
+                if len(selected) == limit:
+                    break
+            return selected
+
+    def clear(self) -> None:
+        """Forget everything, the eviction count and the sequence too: a fresh journal for the next test."""
+        with self._lock:
+            self._entries.clear()
+            self._evicted = 0
+            self._last_sequence = 0

@@ -1,0 +1,135 @@
+"""Prometheus metrics in text exposition format 0.0.4, written by hand so that no client library is needed."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import threading
+from collections.abc import Mapping
+from types import MappingProxyType
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+REQUESTS = "trygdehendelser_requests_total"
+DURATION = "trygdehendelser_request_duration_seconds"
+LOG_EVENTS = "trygdehendelser_log_events"
+LOG_HEAD = "trygdehendelser_log_head"
+CONSUMER_LAG = "trygdehendelser_consumer_lag"
+JOURNAL_EVICTED = "trygdehendelser_journal_evicted_total"
+_BUILT_IN = frozenset({REQUESTS, DURATION, LOG_EVENTS, LOG_HEAD, CONSUMER_LAG, JOURNAL_EVICTED})
+
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_NO_EXTRA_GAUGES: Mapping[str, float] = MappingProxyType({})
+
+
+class _Histogram:
+    __slots__ = ("counts", "sum")
+
+    def __init__(self) -> None:
+        # Per bucket, not cumulative: observing is one increment; render adds them up. The last is +Inf.
+        self.counts = [0] * (len(BUCKETS) + 1)
+        self.sum = 0.0
+
+
+class Metrics:
+    """Request counters and latency histograms per route; gauges come from the caller at render time."""
+
+    def __init__(self) -> None:
+        self._requests: dict[tuple[str, int], int] = {}
+        self._durations: dict[str, _Histogram] = {}
+        # Sync routes run in a thread pool; a scrape must not see a histogram half-updated.
+        self._lock = threading.Lock()
+
+    def observe_request(self, route: str, status: int, seconds: float) -> None:
+        """Count one answered request. `route` is a route template, not a raw path, to bound the series."""
+        # A duration taken from a clock that was set back can come out negative; Prometheus requires a
+        # histogram's sum and buckets never to go down, so such a duration counts as zero.
+        if not seconds > 0:
+            seconds = 0.0
+        with self._lock:
+            key = (route, status)
+            self._requests[key] = self._requests.get(key, 0) + 1
+            histogram = self._durations.get(route)
+            if histogram is None:
+                histogram = self._durations[route] = _Histogram()
+            # `le` is inclusive: a value equal to a bound belongs to that bucket.
+            histogram.counts[bisect.bisect_left(BUCKETS, seconds)] += 1
+            histogram.sum += seconds
+
+    def render(
+        self,
+        *,
+        log_size: int,
+        head: int,
+        consumer_lag: Mapping[str, int],
+        journal_evicted: int,
+        extra_gauges: Mapping[str, float] = _NO_EXTRA_GAUGES,
+    ) -> str:
+        """The whole exposition, families and series in a fixed order so that two scrapes can be diffed."""
+        for name in extra_gauges:
+            if not _METRIC_NAME.fullmatch(name) or name in _BUILT_IN:
+                raise ValueError(f"not a usable metric name for an extra gauge: {name!r}")
+        lines: list[str] = []
+        with self._lock:
+            _family(lines, REQUESTS, "counter", "Requests answered, by route template and status.")
+            for (route, status), count in sorted(self._requests.items()):
+                lines.append(_sample(REQUESTS, {"route": route, "status": str(status)}, count))
+            _family(lines, DURATION, "histogram", "Time to answer a request, by route template, in seconds.")
+            for route, histogram in sorted(self._durations.items()):
+                cumulative = 0
+                for bound, count in zip([*BUCKETS, math.inf], histogram.counts, strict=True):
+                    cumulative += count
+                    labels = {"route": route, "le": _number(bound)}
+                    lines.append(_sample(f"{DURATION}_bucket", labels, cumulative))
+                lines.append(_sample(f"{DURATION}_sum", {"route": route}, histogram.sum))
+                lines.append(_sample(f"{DURATION}_count", {"route": route}, cumulative))
+        _family(lines, LOG_EVENTS, "gauge", "Events in the log.")
+        lines.append(_sample(LOG_EVENTS, {}, log_size))
+        _family(lines, LOG_HEAD, "gauge", "The newest event's hendelsesnummer (0 when the log is empty).")
+        lines.append(_sample(LOG_HEAD, {}, head))
+        _family(lines, CONSUMER_LAG, "gauge", "Events after the number up to which a consumer has caught up.")
+        for consumer, lag in sorted(consumer_lag.items()):
+            lines.append(_sample(CONSUMER_LAG, {"consumer": consumer}, lag))
+        _family(lines, JOURNAL_EVICTED, "counter", "Request journal entries dropped at its capacity.")
+        lines.append(_sample(JOURNAL_EVICTED, {}, journal_evicted))
+        for name, value in sorted(extra_gauges.items()):
+            _family(lines, name, "gauge", f"Emulator gauge {name}.")
+            lines.append(_sample(name, {}, value))
+        return "\n".join(lines) + "\n"
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._durations.clear()
+
+
+def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:
+    escaped = help_text.replace("\\", "\\\\").replace("\n", "\\n")
+    lines.append(f"# HELP {name} {escaped}")
+    lines.append(f"# TYPE {name} {kind}")
+
+
+def _sample(name: str, labels: Mapping[str, str], value: float) -> str:
+    if not labels:
+        return f"{name} {_number(value)}"
+    pairs = ",".join(f'{key}="{_escape_label(text)}"' for key, text in labels.items())
+    return f"{name}{{{pairs}}} {_number(value)}"
+
+
+def _escape_label(text: str) -> str:
+    # The order matters: backslashes first, or the escapes added for quotes and newlines get doubled.
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _number(value: float) -> str:
+    """Go's shortest form, as Prometheus' own clients write it: 1 not 1.0, +Inf, NaN."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if float(value).is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(float(value))

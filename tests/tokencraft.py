@@ -1,0 +1,122 @@
+"""Hand-made JWTs and keys for attacking the emulator: what PyJWT would refuse to make is built by hand."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+
+from emulator.keys import public_jwk, thumbprint
+
+Json = dict[str, Any]
+
+
+@functools.cache
+def rsa_key(name: str) -> rsa.RSAPrivateKey:
+    """A 2048-bit key per name, made once per test session (PyJWT warns about shorter ones)."""
+    del name  # only the cache key
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def kid_of(key: rsa.RSAPrivateKey) -> str:
+    return thumbprint(key.public_key())
+
+
+def jwk_of(key: rsa.RSAPrivateKey, kid: str | None = None) -> Json:
+    return public_jwk(key.public_key(), kid)
+
+
+def pem_of(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def public_pem_of(key: rsa.RSAPrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def segment(value: Json) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def unsigned(header: Json, claims: Json) -> str:
+    """`alg: none` style: header and claims, an empty signature."""
+    return f"{segment(header)}.{segment(claims)}."
+
+
+def hs256(secret: bytes, header: Json, claims: Json) -> str:
+    """HMAC-SHA256 by hand, since PyJWT refuses a PEM as an HMAC secret."""
+    signing_input = f"{segment(header)}.{segment(claims)}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
+def rs256_by_hand(key: rsa.RSAPrivateKey, header: Json, claims: Json) -> str:
+    """RS256 over any header and claims, for those PyJWT will not sign (a kid that is no string, say)."""
+    signing_input = f"{segment(header)}.{segment(claims)}"
+    signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def rs256(key: rsa.RSAPrivateKey, claims: Json, header: Json | None = None, algorithm: str = "RS256") -> str:
+    return jwt.encode(claims, key, algorithm=algorithm, headers=header)
+
+
+def with_claims(token: str, **changes: Any) -> str:
+    """The same header and signature over changed claims: a tampered payload."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims.update(changes)
+    return f"{header}.{segment(claims)}.{signature}"
+
+
+def header_of(token: str) -> Json:
+    header: Json = jwt.get_unverified_header(token)
+    return header
+
+
+def claims_of(token: str) -> Json:
+    claims: Json = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def self_signed_certificate(key: rsa.RSAPrivateKey, organisation: str = "310000019") -> str:
+    """A self-signed certificate for `key`, as standard base64 DER (the form `x5c` carries)."""
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "TESTVIRKSOMHET"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, organisation),
+        ]
+    )
+    start = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=36_500))
+        .sign(key, hashes.SHA256())
+    )
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+
+# 2026-01-01T00:00:00Z: where the tests' ControlledClock stands.
+NOW_MS = 1_767_225_600_000
+NOW = NOW_MS // 1000
