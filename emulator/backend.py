@@ -15,14 +15,15 @@ from emulator.clock import ControlledClock
 from emulator.consumers import ConsumerTracker
 from emulator.digest import LogDigest
 from emulator.events import NewEvent
-from emulator.faults import Decision, Faults
+from emulator.faults import Decision, FaultKind, Faults
 from emulator.feed import parse_query, select_page
 from emulator.fixture import SeededLog, load_seeded_log
+from emulator.fragments import FragmentCache
 from emulator.gateway import Admission, Credentials, Gateway, parse_subscription_keys
 from emulator.journal import Journal
 from emulator.keys import SigningKey
 from emulator.live import LiveSchedule, LiveSpec, Pattern
-from emulator.log import EventLog
+from emulator.log import EventLog, Rows
 from emulator.metrics import Metrics
 from emulator.ratelimit import RateLimiter
 from emulator.replay import ReplayGuard
@@ -31,7 +32,7 @@ from emulator.store import Store, StoredClock, StoreMismatchError
 from emulator.timestamps import OsloTime
 from emulator.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
 from emulator.trust import parse_trusted_issuers, trusted_issuer
-from emulator.wire import event_fragments, page_body
+from emulator.wire import page_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class FeedAnswer:
     consumer: str
     requested_from: int
     size: int
-    delivered: Sequence[int]
+    delivered: Sequence[int] | Rows
     fault: Decision | None = None
 
 
@@ -62,6 +63,7 @@ class Backend:
         self.seeded_head = self.log.head
         self.seeded_persons = len(self.log.idents)
         self.digest = LogDigest(self.log, self.oslo)
+        self.fragments = FragmentCache(self.log, self.oslo, self.settings.timestamp_style)
         self.appender = Appender(self.log, self.seeded.seed)
         self.journal = Journal(self.settings.journal_size)
         self.consumers = ConsumerTracker(self.clock)
@@ -106,9 +108,9 @@ class Backend:
         if fault is not None and fault.body is not None:
             return FeedAnswer(fault.body, consumer, query.from_number, query.size, (), fault)
         page = select_page(self.log, query)
-        fragments = event_fragments(self.log, page.rows, self.oslo, self.settings.timestamp_style)
+        fragments = self.fragments.fragments(page.rows)
         rows = page.rows
-        delivered = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else (rows + 1).tolist()
+        delivered = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else rows + 1
         body = page_body(fragments, page.total)
         return FeedAnswer(body, consumer, query.from_number, query.size, delivered, fault)
 
@@ -138,13 +140,14 @@ class Backend:
         )
         self.metrics.observe_request(route, status, seconds)
         if route == "feed" and consumer is not None:
-            delivered = feed.delivered if feed is not None and status == 200 else ()
+            # A dropped or cut page delivered nothing the consumer could use.
+            whole = feed is not None and status == 200 and (feed.fault is None or feed.fault.kind is FaultKind.LATENCY)
             self.consumers.observe(
                 consumer,
                 status=status,
                 requested_from=feed.requested_from if feed is not None else None,
-                size=feed.size if feed is not None else None,
-                delivered=delivered,
+                size=feed.size if whole and feed is not None else None,
+                delivered=feed.delivered if whole and feed is not None else (),
                 head=self.log.head,
             )
 
@@ -178,6 +181,7 @@ class Backend:
         if self.store is not None:
             self.store.truncate_after(self.seeded_head)
         self.log.truncate(self.seeded_head, self.seeded_persons)
+        self.fragments.clear()
         self.appender.forget()
         self.faults.clear()
         self.journal.clear()

@@ -8,6 +8,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from emulator.clock import Clock
 
 
@@ -75,13 +78,13 @@ class ConsumerTracker:
         status: int,
         requested_from: int | None,
         size: int | None,
-        delivered: Sequence[int],
+        delivered: Sequence[int] | npt.NDArray[np.int64],
         head: int,
     ) -> None:
         """Count one answered request of `consumer` against a feed whose newest event is `head`.
 
         `requested_from` is the hendelsesnummer asked for (None if it was unparseable or rejected),
-        `size` the page size in effect (default applied), `delivered` the event numbers returned.
+        `size` the page size in effect (default applied), `delivered` the event numbers returned, ascending.
         Only a 2xx answer moves `caught_up_to`: a page shorter than `size` reached the end of what matches,
         so the consumer has seen everything up to `head`; a full page, only up to its last event. Pass
         `size=None` when the page was cut short by something other than the end of the feed (an injected
@@ -97,7 +100,7 @@ class ConsumerTracker:
             if requested_from is not None:
                 progress.last_requested = requested_from
             if 200 <= status < 300:
-                highest = max(delivered, default=None)
+                highest = int(delivered[-1]) if len(delivered) else None
                 if highest is not None:
                     previous = progress.highest_delivered
                     progress.highest_delivered = highest if previous is None else max(previous, highest)

@@ -24,6 +24,8 @@ ALGORITHMS = ("RS256", "RS384", "RS512")
 CONSUMER_AUTHORITY = "iso6523-actorid-upis"
 NORWEGIAN_ORGANISATION_NUMBER = "0192"
 LEEWAY_SECONDS = 5
+# Distinct tokens whose signature is known good; keyed by the whole token, so a cached entry proves nothing else.
+VERIFIED_CACHE_SIZE = 4096
 
 Claims = dict[str, Any]
 
@@ -114,8 +116,20 @@ class TokenVerifier:
     def __init__(self, trusted: Iterable[TrustedIssuer], clock: Clock) -> None:
         self._trusted = tuple(trusted)
         self._clock = clock
+        self._verified: dict[str, Claims] = {}
 
     def verify(self, token: str) -> Claims:
+        """The token's claims, or InvalidTokenError; a signature is checked once per distinct token, times always."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verified_signature(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = claims
+        self._check_times(claims)
+        return claims
+
+    def _verified_signature(self, token: str) -> Claims:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError:
@@ -151,7 +165,6 @@ class TokenVerifier:
             raise InvalidTokenError(f"the token is malformed: {error}") from None
         if claims["iss"] != issuer:
             raise InvalidTokenError(f"the issuer {claims['iss']!r} is not trusted for this key")
-        self._check_times(claims)
         return claims
 
     def _key(self, kid: str) -> tuple[str, rsa.RSAPublicKey]:
