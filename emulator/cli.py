@@ -125,6 +125,19 @@ def token(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+def health(settings: Settings, _: argparse.Namespace) -> int:
+    """Exit 0 when the emulator on the configured port is ready: the container's HEALTHCHECK follows EMULATOR_PORT."""
+    import httpx
+
+    url = f"http://{_display_host(settings.host)}:{settings.port}/internal/isready"
+    try:
+        ready = httpx.get(url, timeout=3).status_code == 200
+    except httpx.HTTPError as error:
+        print(f"trygdehendelser-emulator health: {url}: {error}", file=sys.stderr)
+        return 1
+    return 0 if ready else 1
+
+
 def _claim(text: str) -> tuple[str, Any]:
     """NAME=VALUE, the value read as JSON when it is JSON (numbers, objects) and as a string otherwise."""
     name, separator, value = text.partition("=")
@@ -223,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     token_parser.add_argument("--omit", action="append", default=[], metavar="NAME", help="leave a claim out")
     token_parser.add_argument("--json", action="store_true", help="print the whole token response")
     token_parser.set_defaults(command=token)
+
+    health_parser = commands.add_parser(
+        "health", help="exit 0 if the emulator at EMULATOR_HOST:EMULATOR_PORT is ready (for container health checks)"
+    )
+    health_parser.add_argument("--port", type=int, help="port to check (EMULATOR_PORT, default 8080)")
+    health_parser.set_defaults(command=health)
 
     generate_parser = commands.add_parser(
         "generate", parents=[log_options], help="write the seeded log as a JSON fixture and print its digest"

@@ -25,15 +25,17 @@ SHUTDOWN_SECONDS = 30
 
 @contextmanager
 def running_server(
-    command: list[str], env: dict[str, str] | None = None, *, output: list[str] | None = None
+    command: list[str], env: dict[str, str] | None = None, *, output: list[str] | None = None, free_port: bool = True
 ) -> Iterator[tuple[str, str]]:
     """Start the emulator on a free port (port 0) and yield its base URL, read from the banner it prints.
+
+    With `free_port=False` the command (and its environment) choose the port themselves.
 
     Given `output`, every line the process writes (stdout and stderr) is appended to it, the last ones
     included: the process has exited and its pipe is drained when the block ends.
     """
     process = subprocess.Popen(
-        [*command, "--port", "0"],
+        [*command, "--port", "0"] if free_port else command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
