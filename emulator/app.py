@@ -17,7 +17,7 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.clock import ControlledClock
 from emulator.errors import EmulatorError, NotFoundError
-from emulator.routes import admin, insight, internal, maskinporten, nav_api, scenario
+from emulator.routes import admin, dashboard, insight, internal, maskinporten, nav_api, scenario
 from emulator.routes.admin import CONTROL_PREFIX
 from emulator.routes.observer import Observer
 from emulator.settings import Settings
@@ -58,6 +58,7 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
             *maskinporten.routes(backend.authorization),
             *internal.routes,
             internal.spec_route(),
+            *dashboard.routes,
         ]
     )
     for router in (admin.router, scenario.router, insight.router):

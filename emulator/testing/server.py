@@ -1,7 +1,7 @@
 """A real emulator process for tests: started as users start it, on a free port, read from its banner, stopped.
 
-    with EmulatorProcess("--events", "500") as server:
-        httpx.get(f"{server.base_url}/internal/isready")
+with EmulatorProcess("--events", "500") as server:
+    httpx.get(f"{server.base_url}/internal/isready")
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ class EmulatorProcess:
         """Start the process and wait for its banner; raises EmulatorStartupError if none comes."""
         if self._process is not None:
             raise RuntimeError("already started")
-        self._process = subprocess.Popen(
+        # The caller's own command line, as a list: no shell.
+        self._process = subprocess.Popen(  # noqa: S603
             self.argv,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
