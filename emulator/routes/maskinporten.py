@@ -35,6 +35,9 @@ def routes(server: AuthorizationServer) -> list[Route]:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != FORM:
             raise OAuthError("invalid_request", f"The token request must be sent as {FORM}")
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+            raise OAuthError("invalid_request", "The token request is too large")
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
             raise OAuthError("invalid_request", "The token request is too large")
