@@ -46,12 +46,13 @@ class EmulatorProcess:
         *arguments: str,
         command: Sequence[str] = DEFAULT_COMMAND,
         env: Mapping[str, str] | None = None,
-        port: int = 0,
+        port: int | None = 0,
         startup_timeout: float = STARTUP_SECONDS,
         shutdown_timeout: float = SHUTDOWN_SECONDS,
         keep_lines: int | None = 10_000,
     ) -> None:
-        self.argv = [*command, *arguments, "--port", str(port)]
+        # port=None leaves the port to the command and its environment (EMULATOR_PORT).
+        self.argv = [*command, *arguments, *([] if port is None else ["--port", str(port)])]
         self._env = {**os.environ, **(env or {})}
         self._startup_timeout = startup_timeout
         self._shutdown_timeout = shutdown_timeout
