@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from emulator.settings import Settings
 from emulator.wire import error_body
 
 LIVE_TICK_SECONDS = 0.02
+logger = logging.getLogger("emulator.live")
 
 
 def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
@@ -73,7 +75,11 @@ async def _tick_live(backend: Backend) -> None:
     """Live mode runs on the controlled clock; this only looks often enough for new events to appear promptly."""
     while True:
         await asyncio.sleep(LIVE_TICK_SECONDS)
-        backend.tick_live()
+        try:
+            backend.tick_live()
+        except Exception:
+            # One bad tick (a full disk under --data-dir, say) must not end live mode for good.
+            logger.exception("live mode could not append")
 
 
 async def render_error(request: Request, error: Exception) -> Response:

@@ -22,6 +22,9 @@ _ANNUL_SHARE = 0.08
 _EOS_SHARE = 0.65
 _DNUMBER_SHARE = 0.12
 _POOL_WINDOW = 20_000
+# JSON-safe (JavaScript reads numbers as doubles), and far enough below int64's limit that ids generated after
+# it still fit.
+MAX_PERIOD_ID = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +84,8 @@ class Appender:
     def _opening(self, draft: EventDraft, staged: dict[int, PeriodState]) -> PeriodState:
         highest = max([self.periods.highest_id, *staged])
         period_id = draft.period_id if draft.period_id is not None else highest + 1
-        if period_id <= 0:
-            raise AppendRejectedError("periodeId must be positive")
+        if not 1 <= period_id <= MAX_PERIOD_ID:
+            raise AppendRejectedError(f"periodeId must be between 1 and {MAX_PERIOD_ID}")
         if period_id in staged or period_id in self.periods:
             raise AppendRejectedError(f"period {period_id} already exists; OPPRETTET starts a new period")
         if draft.personident is None:

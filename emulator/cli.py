@@ -39,7 +39,13 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     # Bound before the app is built, so that with port 0 the issuer URL already names the real port.
     listener = _listen(settings.host, settings.port)
     settings = settings.model_copy(update={"port": listener.getsockname()[1]})
-    app = create_app(settings)
+    from emulator.store import StoreMismatchError
+
+    try:
+        app = create_app(settings)
+    except StoreMismatchError as error:
+        listener.close()
+        raise SystemExit(f"trygdehendelser-emulator: {error}") from None
     backend = app.state.backend
     # The log is built and never moves: keep the collector from walking it on every request.
     gc.collect()

@@ -83,12 +83,20 @@ def client_from_dict(entry: dict[str, Any]) -> Client:
             raise ValueError(
                 f"client {entry.get('client_id')!r}: JWK {jwk['kid']!r} is not an RSA key: {error}"
             ) from None
+    certificates = entry.get("certificates", [])
+    for index, certificate in enumerate(certificates):
+        try:
+            public_key_of_certificate(certificate)
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"client {entry.get('client_id')!r}: certificates[{index}] is not a base64 DER RSA certificate: {error}"
+            ) from None
     return Client(
         client_id=str(entry["client_id"]),
         organisation_number=organisation,
         scopes=frozenset(entry.get("scopes", [])),
         jwks=tuple({key: value for key, value in jwk.items() if key not in _PRIVATE_MEMBERS} for jwk in jwks),
-        certificates=tuple(entry.get("certificates", [])),
+        certificates=tuple(certificates),
         client_secret=entry.get("client_secret"),
     )
 

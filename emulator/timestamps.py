@@ -69,4 +69,16 @@ def parse_instant(text: str) -> int:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=OSLO)
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
+    return check_instant((moment - _EPOCH) // timedelta(milliseconds=1))
+
+
+# A day inside datetime's years 1-9999 on both sides, so any such instant can be written in Oslo time.
+MIN_INSTANT_MS = (datetime(1, 1, 2, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
+MAX_INSTANT_MS = (datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
+
+
+def check_instant(instant_ms: int) -> int:
+    """`instant_ms` if opprettetDato and the clock can be written for it; ValueError otherwise."""
+    if not MIN_INSTANT_MS <= instant_ms <= MAX_INSTANT_MS:
+        raise ValueError(f"{instant_ms} ms is outside the years 0001-9999")
+    return instant_ms

@@ -139,7 +139,8 @@ def test_spring_accepts_what_spring_converts(client: InProcessClient, query: str
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/"),
+        ("GET", "/index.html"),
+        ("POST", "/"),
         ("GET", "/helse/v1/trygdehendelser"),
         ("GET", f"{FEED}/"),
         ("GET", "/helse/v2/trygdehendelser/hendelser"),
@@ -149,7 +150,8 @@ def test_spring_accepts_what_spring_converts(client: InProcessClient, query: str
         ("HEAD", FEED),
         ("OPTIONS", FEED),
     ],
-    ids=["root", "api-root", "trailing-slash", "other-version", "post", "put", "delete", "head", "options"],
+    # `GET /` is the dashboard; everything else outside the API is API Management's 404.
+    ids=["not-the-dashboard", "post-to-root", "api-root", "trailing-slash", "other-version", "post", "put", "delete", "head", "options"],
 )
 def test_anything_else_gets_the_gateways_404(client: InProcessClient, method: str, path: str) -> None:
     response = client.request(method, f"{path}?hendelsesnummer=1")

@@ -57,7 +57,7 @@ async def wait_for_consumer(
 ) -> JSONResponse:
     if up_to == "head":
         target = backend.log.head
-    elif up_to.isdigit():
+    elif up_to.isascii() and up_to.isdigit():
         target = int(up_to)
     else:
         raise HTTPException(400, "up_to must be an event number or head")

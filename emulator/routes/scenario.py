@@ -12,7 +12,7 @@ from emulator.events import EventType, Group
 from emulator.faults import FaultKind, FaultSpec
 from emulator.live import LiveSpec, Pattern
 from emulator.routes.admin import BackendDep, clock_of, control_router
-from emulator.timestamps import parse_instant
+from emulator.timestamps import check_instant, parse_instant
 
 router = control_router("scenarios")
 MAX_APPEND = 100_000
@@ -91,7 +91,10 @@ async def move_clock(backend: BackendDep, request: ClockIn) -> dict[str, Any]:
     if request.action == "advance":
         if request.seconds is None:
             raise HTTPException(400, "advance needs seconds")
-        clock.advance(round(request.seconds * 1000))
+        try:
+            clock.set(check_instant(clock.now_ms() + round(request.seconds * 1000)))
+        except (ValueError, OverflowError):
+            raise HTTPException(400, "advance would take the clock outside the years 0001-9999") from None
     elif request.action == "set":
         if request.now is None:
             raise HTTPException(400, "set needs now")

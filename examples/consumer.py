@@ -1,0 +1,428 @@
+"""A small, real consumer of NAV's Helse Trygdehendelser feed, written the way a production reader would be.
+
+It authenticates as Maskinporten wants (the JWT-bearer grant, an assertion signed with the client's own RSA
+key), reads the feed from where it left off (`hendelsesnummer = last + 1`, 100 at a time, both groups), appends
+every event as one JSON line to an output file and then saves its cursor, atomically, after every batch.
+
+Failures it expects and rides out, never moving the cursor past an event it has not written:
+
+- 429 and 503: waits as long as `Retry-After` says (else exponential back-off with jitter, capped);
+- other 5xx, a dropped connection, a timeout, a page that is not valid JSON (cut short): retries with back-off;
+- 401 (the token expired in flight): fetches a new token and retries once;
+- an empty page: nothing new yet, so it waits `--poll-interval` seconds and asks again.
+
+The state file holds the cursor and how many bytes of the output file belong to it, so after a crash between
+writing events and saving the cursor the extra lines are cut off on restart: each event lands exactly once.
+
+    python examples/consumer.py --base-url http://127.0.0.1:8080 \\
+        --issuer http://127.0.0.1:8080/maskinporten/ --client-id my-client --key-file my-key.pem \\
+        --state-file cursor.json --out events.jsonl --until 10000
+
+Only the standard library, httpx and PyJWT (with its `crypto` extra, for RS256).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email.utils
+import json
+import logging
+import os
+import random
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, BinaryIO
+
+import httpx
+import jwt
+
+FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
+SCOPE = "nav:helse/v1/trygdehendelser"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+PAGE_SIZE = 100
+ASSERTION_LIFETIME_SECONDS = 60
+DEFAULT_SUBSCRIPTION_KEY = "local-subscription-key"
+
+log = logging.getLogger("trygdehendelser-consumer")
+
+
+class FatalError(Exception):
+    """Something retrying will not fix: a refused grant, a 400/403/404, a state file that does not fit."""
+
+
+class TransientError(Exception):
+    """Worth another try after a pause; `retry_after` is the server's own advice, when it gave one."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+
+
+@dataclass
+class TokenSource:
+    """Maskinporten's JWT-bearer grant; the access token is kept and replaced shortly before it expires."""
+
+    http: httpx.Client
+    issuer: str
+    client_id: str
+    private_key: str
+    key_id: str
+    fetched: int = 0
+    _token: str | None = None
+    _refresh_at: float = 0.0
+
+    def token(self) -> str:
+        if self._token is None or time.monotonic() >= self._refresh_at:
+            self._fetch()
+        assert self._token is not None
+        return self._token
+
+    def invalidate(self) -> None:
+        self._token = None
+
+    def assertion(self) -> str:
+        now = int(time.time())
+        claims = {
+            "aud": self.issuer,
+            "iss": self.client_id,
+            "scope": SCOPE,
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME_SECONDS,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.key_id})
+
+    def _fetch(self) -> None:
+        started = time.monotonic()
+        try:
+            response = self.http.post(
+                f"{self.issuer}token", data={"grant_type": JWT_BEARER, "assertion": self.assertion()}
+            )
+        except httpx.TransportError as error:
+            raise TransientError(f"token endpoint: {type(error).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientError(f"token endpoint: {response.status_code}", retry_after_of(response))
+        if response.status_code != 200:
+            raise FatalError(f"the token endpoint refused the grant: {response.status_code} {response.text}")
+        try:
+            body = response.json()
+            token = body["access_token"]
+            expires_in = float(body["expires_in"])
+        except (ValueError, KeyError, TypeError):
+            raise TransientError("token endpoint: not a token response") from None
+        # Renew with a quarter of the lifetime (at most 30 s) to spare, so no request goes out with a stale one.
+        margin = min(30.0, expires_in / 4)
+        self._token, self._refresh_at = str(token), started + expires_in - margin
+        self.fetched += 1
+        log.info("new access token (expires in %.0f s)", expires_in)
+
+
+# ------------------------------------------------------------------------------------------------ state
+
+
+@dataclass(frozen=True)
+class State:
+    """The last event number written, and the output file's length once it was written."""
+
+    last: int = 0
+    output_bytes: int = 0
+
+
+def load_state(path: Path) -> State | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return State(int(data["hendelsesnummer"]), int(data["output_bytes"]))
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError) as error:
+        raise FatalError(f"{path} is not a state file this consumer wrote ({error})") from None
+
+
+def save_state(path: Path, state: State) -> None:
+    """Write to a temporary file beside it, fsync, then rename over the old one: never half a state file."""
+    payload = json.dumps({"hendelsesnummer": state.last, "output_bytes": state.output_bytes}).encode()
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # the rename itself is durable once the directory is synced
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def open_output(path: Path, state: State | None) -> BinaryIO:
+    """The output file, cut back to what the saved cursor covers (lines of a batch whose cursor was lost)."""
+    size = path.stat().st_size if path.exists() else 0
+    expected = state.output_bytes if state else 0
+    if size < expected:
+        raise FatalError(f"{path} holds {size} bytes, but the state file says {expected} were written")
+    if state is None and size:
+        raise FatalError(f"{path} already holds events but there is no state file; move one of them away")
+    stream = path.open("r+b" if path.exists() else "w+b")
+    if size > expected:
+        log.warning("dropping %d bytes of %s written after the last saved cursor", size - expected, path)
+        stream.truncate(expected)
+    stream.seek(expected)
+    return stream
+
+
+# ------------------------------------------------------------------------------------------------ reading
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    """`Retry-After` in seconds, given as a number or as an HTTP date; None when absent or unreadable."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def parse_page(response: httpx.Response, after: int) -> list[dict[str, Any]]:
+    """The page's events, checked: valid JSON, the documented shape, numbers ascending past the cursor."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise TransientError("invalid JSON (a page cut short?)") from None
+    events = body.get("hendelser") if isinstance(body, dict) else None
+    if not isinstance(events, list) or body.get("antallHendelser") != len(events):
+        raise TransientError("not a page of hendelser")
+    previous = after
+    for event in events:
+        number = event.get("hendelsesnummer") if isinstance(event, dict) else None
+        if not isinstance(number, int) or number <= previous:
+            raise TransientError(f"event numbers out of order after {previous}: {number!r}")
+        previous = number
+    return events
+
+
+@dataclass
+class Options:
+    base_url: str
+    subscription_key: str
+    until: int | None
+    deadline: float | None
+    poll_interval: float
+    backoff_base: float
+    backoff_cap: float
+
+
+@dataclass
+class Consumer:
+    http: httpx.Client
+    tokens: TokenSource
+    options: Options
+    state_file: Path
+    output: BinaryIO
+    state: State
+    stop: threading.Event = field(default_factory=threading.Event)
+    stats: Counter[str] = field(default_factory=Counter)
+    _failures: int = 0
+    _random: random.Random = field(default_factory=random.Random)
+
+    def run(self) -> str:
+        """Read until `--until`, the deadline or a signal; returns which of them ended it."""
+        while True:
+            if self.options.until is not None and self.state.last >= self.options.until:
+                return "until"
+            if self.stop.is_set():
+                return "stopped"
+            if self._remaining() <= 0:
+                return "max-seconds"
+            try:
+                events = self._next_page()
+            except TransientError as error:
+                self._back_off(error)
+                continue
+            self._failures = 0
+            if events:
+                self._write(events)
+            else:
+                self.stats["empty_polls"] += 1
+                self._pause(self.options.poll_interval)
+
+    def _next_page(self) -> list[dict[str, Any]]:
+        params: dict[str, str | int] = {
+            "hendelsesnummer": self.state.last + 1,
+            "antallHendelser": PAGE_SIZE,
+            "hjemmelgruppe": "ALLE",
+        }
+        for attempt in (1, 2):
+            # The subscription key is the API gateway's: it goes with feed requests only, never to Maskinporten.
+            headers = {
+                "Ocp-Apim-Subscription-Key": self.options.subscription_key,
+                "Authorization": f"Bearer {self.tokens.token()}",
+            }
+            self.stats["requests"] += 1
+            try:
+                response = self.http.get(FEED_PATH, params=params, headers=headers, timeout=self._timeout())
+            except httpx.TransportError as error:
+                raise TransientError(f"connection: {type(error).__name__}") from None
+            status = response.status_code
+            if status == 401 and attempt == 1:
+                self.stats["status_401"] += 1
+                log.info("401 from the feed; fetching a new token")
+                self.tokens.invalidate()
+                continue
+            if status in (429, 503):
+                raise TransientError(f"status {status}", retry_after_of(response))
+            if status >= 500:
+                raise TransientError(f"status {status}")
+            if status != 200:
+                raise FatalError(f"the feed answered {status}: {response.text}")
+            return parse_page(response, self.state.last)
+        raise FatalError("the feed refused a freshly fetched token (401 twice)")
+
+    def _write(self, events: list[dict[str, Any]]) -> None:
+        lines = b"".join(
+            json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for event in events
+        )
+        self.output.write(lines)
+        self.output.flush()
+        written = 0
+        if self.output.seekable():  # a file, not a pipe: make the lines durable before the cursor moves
+            os.fsync(self.output.fileno())
+            written = self.output.tell()
+        self.state = State(int(events[-1]["hendelsesnummer"]), written)
+        save_state(self.state_file, self.state)
+        self.stats["pages"] += 1
+        self.stats["events"] += len(events)
+        log.debug("read %d events, cursor at %d", len(events), self.state.last)
+
+    def _back_off(self, error: TransientError) -> None:
+        self.stats[f"retry {error.reason}"] += 1
+        if error.retry_after is not None:
+            # The server said how long; its advice does not count towards the exponential back-off.
+            delay, why = error.retry_after, "Retry-After"
+        else:
+            self._failures += 1
+            # The exponent is bounded too: a server down for hours must not overflow the float.
+            doubling = 2 ** min(self._failures - 1, 32)
+            ceiling = min(self.options.backoff_cap, self.options.backoff_base * doubling)
+            delay, why = self._random.uniform(ceiling / 2, ceiling), "back-off"
+        log.info("%s; retrying from %d in %.2f s (%s)", error.reason, self.state.last + 1, delay, why)
+        self._pause(delay)
+
+    def _pause(self, seconds: float) -> None:
+        # Wakes early on a signal, and never sleeps past the deadline.
+        self.stop.wait(max(min(seconds, self._remaining()), 0))
+
+    def _remaining(self) -> float:
+        deadline = self.options.deadline
+        return float("inf") if deadline is None else deadline - time.monotonic()
+
+    def _timeout(self) -> float:
+        return max(min(10.0, self._remaining()), 0.1)
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--base-url", required=True, help="the API's base URL, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--issuer", required=True, help="Maskinporten's issuer, ending in /; tokens from {issuer}token")
+    parser.add_argument("--client-id", required=True, help="your Maskinporten client_id (the assertion's iss)")
+    parser.add_argument("--key-file", required=True, type=Path, help="your RSA private key, PEM")
+    parser.add_argument("--key-id", default="consumer-key", help="the kid of that key as registered")
+    parser.add_argument("--subscription-key", default=DEFAULT_SUBSCRIPTION_KEY, help="Ocp-Apim-Subscription-Key")
+    parser.add_argument("--state-file", required=True, type=Path, help="where the cursor is kept between runs")
+    parser.add_argument("--out", type=Path, help="append events here as JSON lines (default: standard output)")
+    parser.add_argument("--until", type=int, help="stop once every event up to this number is written")
+    parser.add_argument("--max-seconds", type=float, help="stop after this long")
+    parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds to wait after an empty page")
+    parser.add_argument("--backoff-base", type=float, default=0.2, help="first back-off ceiling, seconds")
+    parser.add_argument("--backoff-cap", type=float, default=30.0, help="longest back-off, seconds")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log every batch")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if arguments.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request at INFO; this program logs what matters itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    started = time.monotonic()
+    issuer = arguments.issuer if arguments.issuer.endswith("/") else f"{arguments.issuer}/"
+    options = Options(
+        base_url=arguments.base_url.rstrip("/"),
+        subscription_key=arguments.subscription_key,
+        until=arguments.until,
+        deadline=None if arguments.max_seconds is None else started + arguments.max_seconds,
+        poll_interval=arguments.poll_interval,
+        backoff_base=arguments.backoff_base,
+        backoff_cap=arguments.backoff_cap,
+    )
+    stop = threading.Event()
+
+    def on_signal(number: int, _: FrameType | None) -> None:
+        log.info("signal %d: stopping after the current request", number)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        private_key = arguments.key_file.read_text("ascii")
+        state = load_state(arguments.state_file)
+        # On standard output nothing can be cut back after a crash: --out for exactly-once across restarts.
+        output = open_output(arguments.out, state) if arguments.out else None
+    except (OSError, FatalError) as error:
+        log.error("%s", error)
+        return 2
+    closing: contextlib.AbstractContextManager[BinaryIO] = output or contextlib.nullcontext(sys.stdout.buffer)
+    with closing as stream, httpx.Client(base_url=options.base_url, timeout=10.0) as http:
+        tokens = TokenSource(http, issuer, arguments.client_id, private_key, arguments.key_id)
+        consumer = Consumer(http, tokens, options, arguments.state_file, stream, state or State(), stop)
+        log.info("reading from hendelsesnummer %d", consumer.state.last + 1)
+        try:
+            ended = consumer.run()
+            code = 0
+        except FatalError as error:
+            log.error("%s", error)
+            ended, code = "error", 1
+    summary = {
+        "ended": ended,
+        "cursor": consumer.state.last,
+        "seconds": round(time.monotonic() - started, 3),
+        "tokens": tokens.fetched,
+        **dict(sorted(consumer.stats.items())),
+    }
+    print(json.dumps({"summary": summary}), file=sys.stderr, flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
