@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -110,3 +111,35 @@ def test_the_compose_emulator_keeps_its_data_and_names_one_issuer() -> None:
     assert environment["EMULATOR_ISSUER"] == "http://emulator:8080/maskinporten/"
     assert float(environment["EMULATOR_LIVE_RATE"]) > 0
     assert any(volume.endswith(f":{environment['EMULATOR_DATA_DIR']}") for volume in emulator["volumes"])
+
+
+def test_the_compose_consumer_command_catches_up_with_the_compose_emulator(tmp_path: Path) -> None:
+    """Both services' commands, run here: the emulator with compose's environment, the consumer's shell line."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    port = free_port()
+    local_base = f"http://127.0.0.1:{port}"
+    environment = {key: str(value) for key, value in compose["emulator"]["environment"].items()}
+    environment.update(
+        EMULATOR_EVENTS="300",
+        EMULATOR_DATA_DIR=str(tmp_path / "data"),
+        EMULATOR_PORT=str(port),
+        EMULATOR_HOST="127.0.0.1",
+        EMULATOR_ISSUER=environment["EMULATOR_ISSUER"].replace("http://emulator:8080", local_base),
+    )
+    (line,) = compose["consumer"]["command"]
+    line = line.replace("http://emulator:8080", local_base).replace("/examples/", f"{ROOT}/examples/")
+    line = line.replace("exec python", f"exec {sys.executable}").replace("|| python", f"|| {sys.executable}")
+    with running_server(local(["trygdehendelser-emulator", "serve"]), environment, free_port=False) as (base, _):
+        consumer = subprocess.Popen(["sh", "-c", line], cwd=tmp_path, stderr=subprocess.DEVNULL)
+        try:
+            with httpx.Client(base_url=base, timeout=90) as http:
+                waited = http.get(
+                    "/_emulator/consumers/client:demo-consumer/wait", params={"up_to": 300, "timeout": 60}
+                )
+        finally:
+            consumer.terminate()
+            consumer.wait(timeout=30)
+    assert waited.status_code == 200, waited.text
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    numbers = [json.loads(text)["hendelsesnummer"] for text in lines]
+    assert numbers[:300] == list(range(1, 301))
