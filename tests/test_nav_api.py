@@ -151,7 +151,18 @@ def test_spring_accepts_what_spring_converts(client: InProcessClient, query: str
         ("OPTIONS", FEED),
     ],
     # `GET /` is the dashboard; everything else outside the API is API Management's 404.
-    ids=["not-the-dashboard", "post-to-root", "api-root", "trailing-slash", "other-version", "post", "put", "delete", "head", "options"],
+    ids=[
+        "not-the-dashboard",
+        "post-to-root",
+        "api-root",
+        "trailing-slash",
+        "other-version",
+        "post",
+        "put",
+        "delete",
+        "head",
+        "options",
+    ],
 )
 def test_anything_else_gets_the_gateways_404(client: InProcessClient, method: str, path: str) -> None:
     response = client.request(method, f"{path}?hendelsesnummer=1")
