@@ -23,6 +23,11 @@ class LogDigest:
         self._hashed = 0
         self._hasher = hashlib.sha256(b"[")
 
+    def pending(self) -> int:
+        """Events not hashed yet: what the next `hexdigest` has to read."""
+        head = len(self._log)
+        return head if head < self._hashed else head - self._hashed
+
     def hexdigest(self) -> str:
         head = len(self._log)
         if head < self._hashed:  # the log was reset to an earlier state

@@ -747,3 +747,15 @@ def test_bad_input_on_every_admin_endpoint_is_a_4xx_json_never_a_500(
     # A refused request changes nothing that would break the next one.
     assert shared.http.get("/_emulator/status").status_code == 200
     assert shared.feed(SEEDED).status_code == 200
+
+
+def test_status_leaves_a_large_unhashed_log_to_the_digest_endpoint(make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    from emulator.routes import admin
+
+    monkeypatch.setattr(admin, "STATUS_DIGEST_BUDGET", SEEDED - 1)
+    emulator = make()
+    assert emulator.ok("GET", "/_emulator/status")["digest"] is None
+    digest = emulator.ok("GET", "/_emulator/digest")["digest"]
+    assert digest == log_digest(emulator.app.state.backend.log)
+    # Once hashed, status keeps it current: only what is new needs hashing.
+    assert emulator.ok("GET", "/_emulator/status")["digest"] == digest
