@@ -26,6 +26,7 @@ from emulator.backend import Backend
 from emulator.digest import log_digest
 from emulator.generator import Recipe, generate
 from emulator.identities import check_digits, synthetic_identity
+from emulator.routes import admin
 from emulator.settings import Settings
 from emulator.testing import InProcessClient, api_headers
 
@@ -750,8 +751,6 @@ def test_bad_input_on_every_admin_endpoint_is_a_4xx_json_never_a_500(
 
 
 def test_status_leaves_a_large_unhashed_log_to_the_digest_endpoint(make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
-    from emulator.routes import admin
-
     monkeypatch.setattr(admin, "STATUS_DIGEST_BUDGET", SEEDED - 1)
     emulator = make()
     assert emulator.ok("GET", "/_emulator/status")["digest"] is None
