@@ -6,13 +6,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.exception_handlers import http_exception_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator import __version__
 from emulator.backend import Backend
@@ -22,10 +22,21 @@ from emulator.routes import admin, dashboard, insight, internal, maskinporten, n
 from emulator.routes.admin import CONTROL_PREFIX
 from emulator.routes.observer import Observer
 from emulator.settings import Settings
-from emulator.wire import error_body
 
 LIVE_TICK_SECONDS = 0.02
 logger = logging.getLogger("emulator.live")
+
+
+class EmulatorApp(FastAPI):
+    """FastAPI, except that the feed's path goes straight to its bare ASGI endpoint (the hot path)."""
+
+    feed: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.feed is not None and scope["type"] == "http" and scope["path"] == nav_api.FEED_PATH:
+            await self.feed(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
@@ -43,7 +54,7 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
             if backend.store is not None:
                 backend.store.close()
 
-    app = FastAPI(
+    app = EmulatorApp(
         title="trygdehendelser-emulator control plane",
         version=__version__,
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
@@ -54,9 +65,11 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
         lifespan=lifespan,
     )
     app.state.backend = backend
+    feed_routes = nav_api.routes(backend)
+    app.feed = feed_routes[0].app
     app.router.routes.extend(
         [
-            *nav_api.routes,
+            *feed_routes,
             *maskinporten.routes(backend.authorization),
             *internal.routes,
             internal.spec_route(),
@@ -85,9 +98,8 @@ async def _tick_live(backend: Backend) -> None:
 async def render_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, EmulatorError)
     backend: Backend = request.app.state.backend
-    now = datetime.fromtimestamp(backend.clock.now_ms() / 1000, tz=UTC)
-    body = error_body(error, path=request.url.path, timestamp=now.isoformat(timespec="milliseconds"))
-    return Response(body, status_code=error.status, headers=error.headers, media_type="application/json")
+    status, headers, body = backend.error_answer(error, request.url.path)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
 async def render_http_exception(request: Request, error: Exception) -> Response:

@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 
 from emulator.appends import Appender
@@ -14,6 +15,7 @@ from emulator.clients import ClientRegistry
 from emulator.clock import ControlledClock
 from emulator.consumers import ConsumerTracker
 from emulator.digest import LogDigest
+from emulator.errors import EmulatorError
 from emulator.events import NewEvent
 from emulator.faults import Decision, FaultKind, Faults
 from emulator.feed import parse_query, select_page
@@ -32,7 +34,7 @@ from emulator.store import Store, StoredClock, StoreMismatchError
 from emulator.timestamps import OsloTime
 from emulator.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
 from emulator.trust import parse_trusted_issuers, trusted_issuer
-from emulator.wire import page_body
+from emulator.wire import error_body, page_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,15 @@ class Backend:
         delivered = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else rows + 1
         body = page_body(fragments, page.total)
         return FeedAnswer(body, consumer, query.from_number, query.size, delivered, fault)
+
+    def error_answer(self, error: EmulatorError, path: str) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and body of the envelope the upstream component would answer `error` with."""
+        now = datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=UTC)
+        return (
+            error.status,
+            error.headers,
+            error_body(error, path=path, timestamp=now.isoformat(timespec="milliseconds")),
+        )
 
     def observe(
         self,

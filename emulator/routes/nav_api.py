@@ -1,71 +1,113 @@
-"""NAV's API: GET /helse/v1/trygdehendelser/hendelser, the hot path, as a lean Starlette route."""
+"""NAV's API, GET /helse/v1/trygdehendelser/hendelser: the hot path, as a bare ASGI endpoint.
+
+FastAPI's middleware and routing cost more per request than building a page from cached text, so the app
+hands this one path straight to this endpoint (see `app.EmulatorApp`); everything else goes through FastAPI.
+It does what the stack would have done for it: render errors in the upstream envelopes, observe the answer.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
+from urllib.parse import parse_qsl
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from emulator.backend import Backend, FeedAnswer
-from emulator.errors import NotFoundError
+from emulator.errors import EmulatorError, GatewayError, NotFoundError
 from emulator.faults import FaultKind
 from emulator.gateway import Credentials
+from emulator.routes.observer import redacted_query
 
 FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
-JSON = "application/json"
+API_BASE = "/helse/v1/trygdehendelser"
+_JSON = (b"content-type", b"application/json")
+logger = logging.getLogger("emulator.feed")
 
 
-class DroppedConnectionError(Exception):
-    """Raised after part of a body is sent, so the server closes the connection mid-body."""
+class FeedEndpoint:
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        backend = self._backend
+        query = scope["query_string"].decode("latin-1")
+        first_values: dict[str, str] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            first_values.setdefault(name, value)
+        consumer: str | None = None
+        answer: FeedAnswer | None = None
+        headers: dict[str, str] = {}
+        try:
+            # API Management has no HEAD or other operation here: routing answers 404 before anything else.
+            if scope["method"] != "GET":
+                raise NotFoundError()
+            consumer = backend.admit(_credentials(scope, first_values))
+            answer = backend.read_page(consumer, first_values.get)
+            status, body = 200, answer.body
+            if answer.fault is not None:
+                status, body, headers = await _faulty(answer)
+        except EmulatorError as error:
+            status, headers, body = backend.error_answer(error, scope["path"])
+        except Exception:
+            logger.exception("the feed failed")
+            status, headers, body = backend.error_answer(GatewayError(500, "Internal server error"), scope["path"])
+        dropped = answer is not None and answer.fault is not None and answer.fault.kind is FaultKind.DROP
+        raw_headers = [_JSON, (b"content-length", str(len(body)).encode())]
+        raw_headers.extend((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        if dropped:
+            # Half the announced body, then nothing: the server closes the connection mid-body.
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        else:
+            await send({"type": "http.response.body", "body": body})
+        backend.observe(
+            route="feed",
+            method=scope["method"],
+            path=scope["path"],
+            query=redacted_query(query),
+            status=status,
+            seconds=time.perf_counter() - started,
+            consumer=consumer,
+            fault=answer.fault.fault_id if answer is not None and answer.fault is not None else None,
+            feed=answer,
+        )
 
 
-async def hendelser(request: Request) -> Response:
-    # Starlette answers HEAD on every GET route; API Management has no HEAD operation here.
-    if request.method != "GET":
-        raise NotFoundError()
-    backend: Backend = request.app.state.backend
-    query = request.query_params
-
-    def first_value(name: str) -> str | None:
-        values = query.getlist(name)
-        return values[0] if values else None
-
-    # API Management names the requested host in its key challenge.
-    realm = f"{request.url.scheme}://{request.url.netloc}/helse/v1/trygdehendelser"
-    consumer = backend.admit(Credentials.from_request(request.headers, first_value, realm))
-    request.state.consumer = consumer
-    answer = backend.read_page(consumer, first_value)
-    request.state.feed = answer
-    if answer.fault is None:
-        return Response(answer.body, media_type=JSON)
-    return await _faulty(request, answer)
+def routes(backend: Backend) -> list[Route]:
+    """The feed in the route table too, so it is listed with the others; `EmulatorApp` calls it directly."""
+    return [Route(FEED_PATH, FeedEndpoint(backend), methods=["GET"])]
 
 
-async def _faulty(request: Request, answer: FeedAnswer) -> Response:
+def _credentials(scope: Scope, first_values: dict[str, str]) -> Credentials:
+    key = authorization = host = None
+    for name, value in scope["headers"]:
+        if name == b"ocp-apim-subscription-key":
+            key = key if key is not None else value.decode("latin-1")
+        elif name == b"authorization":
+            authorization = authorization if authorization is not None else value.decode("latin-1")
+        elif name == b"host":
+            host = value.decode("latin-1")
+    if host is None:
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
+    # API Management names the requested host in its key challenge; the header wins over the query parameter.
+    realm = f"{scope.get('scheme', 'http')}://{host}{API_BASE}"
+    if key is None:
+        key = first_values.get("subscription-key")
+    return Credentials(subscription_key=key, authorization=authorization, realm=realm)
+
+
+async def _faulty(answer: FeedAnswer) -> tuple[int, bytes, dict[str, str]]:
     fault = answer.fault
     assert fault is not None
-    request.state.fault = fault.fault_id
     if fault.delay_ms:
         await asyncio.sleep(fault.delay_ms / 1000)
     if fault.body is not None:
-        return Response(fault.body, status_code=fault.status or 500, headers=fault.headers, media_type=JSON)
-    if fault.kind is FaultKind.DROP:
-        return DroppingResponse(answer.body, media_type=JSON)
+        return fault.status or 500, fault.body, fault.headers
     if fault.kind is FaultKind.TRUNCATE:
-        return Response(answer.body[: len(answer.body) // 2], media_type=JSON)
-    return Response(answer.body, media_type=JSON)
-
-
-class DroppingResponse(Response):
-    """Announces the whole body, sends half of it, then gives up: the client sees the connection drop."""
-
-    async def __call__(self, _scope: Scope, _receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": True})
-        raise DroppedConnectionError()
-
-
-routes = [Route(FEED_PATH, hendelser, methods=["GET"])]
+        return 200, answer.body[: len(answer.body) // 2], {}
+    return 200, answer.body, {}

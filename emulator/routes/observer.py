@@ -1,4 +1,7 @@
-"""ASGI middleware that times every answer on the API and token routes and hands it to the journal."""
+"""ASGI middleware that times every answer of the token endpoint and hands it to the journal and metrics.
+
+The feed observes its own answers (it runs outside FastAPI's stack, see `nav_api`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from emulator.backend import Backend
-from emulator.routes.nav_api import FEED_PATH, DroppedConnectionError
 
 _REDACTED = "***"
 _SECRET_PARAMETERS = frozenset({"subscription-key"})
@@ -18,14 +20,12 @@ class Observer:
     def __init__(self, app: ASGIApp, backend: Backend, token_path: str) -> None:
         self._app = app
         self._backend = backend
-        self._routes = {FEED_PATH: "feed", token_path: "token"}
+        self._token_path = token_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self._routes.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if route is None:
+        if scope["type"] != "http" or scope["path"] != self._token_path:
             await self._app(scope, receive, send)
             return
-        state = scope.setdefault("state", {})
         started = time.perf_counter()
         status = 0
 
@@ -37,26 +37,22 @@ class Observer:
 
         try:
             await self._app(scope, receive, send_observed)
-        except DroppedConnectionError:
-            # Returning without finishing the body makes the server close the connection: the drop asked for.
-            pass
         finally:
             self._backend.observe(
-                route=route,
+                route="token",
                 method=scope["method"],
                 path=scope["path"],
-                query=redacted_query(scope.get("query_string", b"")),
+                query=redacted_query(scope.get("query_string", b"").decode("latin-1")),
                 status=status,
                 seconds=time.perf_counter() - started,
-                consumer=state.get("consumer"),
-                fault=state.get("fault"),
-                feed=state.get("feed"),
+                consumer=None,
+                fault=None,
+                feed=None,
             )
 
 
-def redacted_query(raw: bytes) -> str:
+def redacted_query(text: str) -> str:
     """The query string with any subscription key masked, so the journal never holds one."""
-    text = raw.decode("latin-1")
     if "subscription-key" not in text:
         return text
     pairs = parse_qsl(text, keep_blank_values=True)
