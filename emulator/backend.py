@@ -109,12 +109,16 @@ class Backend:
         fault = self.faults.decide(route="feed", consumer=consumer, from_number=query.from_number)
         if fault is not None and fault.body is not None:
             return FeedAnswer(fault.body, consumer, query.from_number, query.size, (), fault)
-        page = select_page(self.log, query)
-        fragments = self.fragments.fragments(page.rows)
-        rows = page.rows
-        delivered = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else rows + 1
-        body = page_body(fragments, page.total)
-        return FeedAnswer(body, consumer, query.from_number, query.size, delivered, fault)
+        group = query.group_filter.group
+        key = (max(query.from_number, 1), query.size, -1 if group is None else group.code, self.log.head)
+        cached = self.fragments.page(key)
+        if cached is None:
+            page = select_page(self.log, query)
+            rows = page.rows
+            numbers = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else rows + 1
+            cached = (page_body(self.fragments.fragments(rows), page.total), numbers)
+            self.fragments.keep_page(key, cached)
+        return FeedAnswer(cached[0], consumer, query.from_number, query.size, cached[1], fault)
 
     def error_answer(self, error: EmulatorError, path: str) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body of the envelope the upstream component would answer `error` with."""

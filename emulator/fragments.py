@@ -8,6 +8,7 @@ back clears the cache, since the rows it forgot may come back with other events.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -17,6 +18,11 @@ from emulator.wire import event_fragments
 
 CHUNK_ROWS = 1024
 MAX_CHUNKS = 256  # about 50 MB of text at most
+MAX_PAGES = 1024  # about 20 MB of pages at most
+
+PageKey = tuple[int, int, int, int]
+# A page's body and the numbers of the events it holds (for the consumer view).
+PageAnswer = tuple[bytes, Sequence[int] | Rows]
 
 
 class FragmentCache:
@@ -26,6 +32,7 @@ class FragmentCache:
         self._style = style
         self._max_chunks = max_chunks
         self._chunks: OrderedDict[int, list[str]] = OrderedDict()
+        self._pages: dict[PageKey, PageAnswer] = {}
 
     def fragments(self, rows: Rows | slice) -> list[str]:
         """The JSON text of the events in `rows` (all below the head), in order."""
@@ -42,6 +49,17 @@ class FragmentCache:
 
     def clear(self) -> None:
         self._chunks.clear()
+        self._pages.clear()
+
+    def page(self, key: PageKey) -> PageAnswer | None:
+        """A page answered before for the same (first row, size, filter, head): the same bytes again."""
+        return self._pages.get(key)
+
+    def keep_page(self, key: PageKey, answer: PageAnswer) -> None:
+        # Pages are keyed by the head too, so growth never serves a stale total; old heads age out.
+        self._pages[key] = answer
+        if len(self._pages) > MAX_PAGES:
+            del self._pages[next(iter(self._pages))]
 
     def _range(self, start: int, stop: int) -> list[str]:
         if start >= stop:
