@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -18,7 +18,7 @@ from emulator.digest import LogDigest
 from emulator.errors import EmulatorError
 from emulator.events import NewEvent
 from emulator.faults import Decision, FaultKind, Faults
-from emulator.feed import parse_query, select_page
+from emulator.feed import FeedQuery, select_page
 from emulator.fixture import SeededLog, load_seeded_log
 from emulator.fragments import FragmentCache
 from emulator.gateway import Admission, Credentials, Gateway, parse_subscription_keys
@@ -103,9 +103,8 @@ class Backend:
         """The gateway's checks; returns the consumer's name for the journal and the consumer view."""
         return consumer_name(self.gateway.admit(credentials), self.gateway)
 
-    def read_page(self, consumer: str, first_value: Callable[[str], str | None]) -> FeedAnswer:
+    def read_page(self, consumer: str, query: FeedQuery) -> FeedAnswer:
         """One page as NAV's JSON, unless an injected fault answers instead."""
-        query = parse_query(first_value)
         fault = self.faults.decide(route="feed", consumer=consumer, from_number=query.from_number)
         if fault is not None and fault.body is not None:
             return FeedAnswer(fault.body, consumer, query.from_number, query.size, (), fault)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from emulator.errors import GatewayError
 from emulator.ratelimit import RateLimiter, rate_limit_message
-from emulator.tokens import API_SCOPE, Claims, InvalidTokenError, TokenVerifier, granted_scopes
+from emulator.tokens import API_SCOPE, VERIFIED_CACHE_SIZE, Claims, InvalidTokenError, TokenVerifier, granted_scopes
 
 MISSING_KEY = (
     "Access denied due to missing subscription key. "
@@ -62,6 +62,7 @@ class Gateway:
         self._subscription_keys = list(dict.fromkeys(subscription_keys))
         self._verifier = verifier
         self.rate_limiter = rate_limiter
+        self._grants: dict[str, tuple[bool, str | None]] = {}
 
     def key_label(self, key: str | None) -> int:
         """A key's place in the accepted list (1, 2, ...): how journals and metrics name it, never by itself."""
@@ -79,26 +80,34 @@ class Gateway:
             if wait is not None:
                 raise GatewayError(429, rate_limit_message(wait), {"Retry-After": str(wait)})
         claims = self._verified_claims(credentials)
-        if API_SCOPE not in granted_scopes(claims):
+        # A token's claims never change: what it grants is worked out once per token (the header holds it).
+        header = credentials.authorization or ""
+        grant = self._grants.get(header)
+        if grant is None:
+            client_id = claims.get("client_id", claims.get("azp", claims.get("sub")))
+            grant = (API_SCOPE in granted_scopes(claims), client_id if isinstance(client_id, str) else None)
+            if len(self._grants) >= VERIFIED_CACHE_SIZE:
+                del self._grants[next(iter(self._grants))]
+            self._grants[header] = grant
+        if not grant[0]:
             raise GatewayError(
                 403,
                 f"Forbidden. The access token does not grant the scope {API_SCOPE}.",
                 {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{API_SCOPE}"'},
             )
-        client_id = claims.get("client_id", claims.get("azp", claims.get("sub")))
-        return Admission(credentials.subscription_key, client_id if isinstance(client_id, str) else None)
+        return Admission(credentials.subscription_key, grant[1])
 
     def _check_subscription_key(self, credentials: Credentials) -> None:
+        key = credentials.subscription_key
+        if key and key in self._subscription_keys:
+            return
         challenge = {
             "WWW-Authenticate": (
                 f'AzureApiManagementKey realm="{_header_safe(credentials.realm)}",'
                 'name="Ocp-Apim-Subscription-Key",type="header"'
             )
         }
-        if not credentials.subscription_key:
-            raise GatewayError(401, MISSING_KEY, challenge)
-        if credentials.subscription_key not in self._subscription_keys:
-            raise GatewayError(401, INVALID_KEY, challenge)
+        raise GatewayError(401, INVALID_KEY if key else MISSING_KEY, challenge)
 
     def _verified_claims(self, credentials: Credentials) -> Claims:
         if credentials.authorization is None:

@@ -116,17 +116,25 @@ class TokenVerifier:
     def __init__(self, trusted: Iterable[TrustedIssuer], clock: Clock) -> None:
         self._trusted = tuple(trusted)
         self._clock = clock
-        self._verified: dict[str, Claims] = {}
+        self._verified: dict[str, tuple[Claims, tuple[float, float, float]]] = {}
 
     def verify(self, token: str) -> Claims:
         """The token's claims, or InvalidTokenError; a signature is checked once per distinct token, times always."""
-        claims = self._verified.get(token)
-        if claims is None:
+        cached = self._verified.get(token)
+        if cached is None:
             claims = self._verified_signature(token)
+            cached = (claims, _validity(claims))
             if len(self._verified) >= VERIFIED_CACHE_SIZE:
                 del self._verified[next(iter(self._verified))]
-            self._verified[token] = claims
-        self._check_times(claims)
+            self._verified[token] = cached
+        claims, (expires, not_before, issued) = cached
+        now = self._clock.now_ms() / 1000
+        if expires <= now - LEEWAY_SECONDS:
+            raise InvalidTokenError("the token has expired")
+        if not_before > now + LEEWAY_SECONDS:
+            raise InvalidTokenError("the token is not valid yet (nbf)")
+        if issued > now + LEEWAY_SECONDS:
+            raise InvalidTokenError("the token was issued in the future (iat)")
         return claims
 
     def _verified_signature(self, token: str) -> Claims:
@@ -174,17 +182,13 @@ class TokenVerifier:
                 return trusted.issuer, key
         raise InvalidTokenError(f"no trusted issuer has a key with kid {kid!r}")
 
-    def _check_times(self, claims: Claims) -> None:
-        now = self._clock.now_ms() / 1000
-        for name in ("exp", "iat", "nbf"):
-            if name in claims and not is_number(claims[name]):
-                raise InvalidTokenError(f"the {name} claim is not a number")
-        if claims["exp"] <= now - LEEWAY_SECONDS:
-            raise InvalidTokenError("the token has expired")
-        if claims.get("nbf", now) > now + LEEWAY_SECONDS:
-            raise InvalidTokenError("the token is not valid yet (nbf)")
-        if claims["iat"] > now + LEEWAY_SECONDS:
-            raise InvalidTokenError("the token was issued in the future (iat)")
+
+def _validity(claims: Claims) -> tuple[float, float, float]:
+    """exp, nbf (-inf when absent) and iat, each checked to be a usable number once per token."""
+    for name in ("exp", "iat", "nbf"):
+        if name in claims and not is_number(claims[name]):
+            raise InvalidTokenError(f"the {name} claim is not a number")
+    return float(claims["exp"]), float(claims.get("nbf", -math.inf)), float(claims["iat"])
 
 
 def is_number(value: object) -> bool:

@@ -16,28 +16,48 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from emulator.backend import Backend, FeedAnswer
-from emulator.errors import EmulatorError, GatewayError, NotFoundError
+from emulator.errors import BadRequestError, EmulatorError, GatewayError, NotFoundError
 from emulator.faults import FaultKind
+from emulator.feed import FeedQuery, parse_query
 from emulator.gateway import Credentials
 from emulator.routes.observer import redacted_query
 
 FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
 API_BASE = "/helse/v1/trygdehendelser"
 _JSON = (b"content-type", b"application/json")
+MAX_QUERIES = 4096
 logger = logging.getLogger("emulator.feed")
 
 
 class FeedEndpoint:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
+        self._queries: dict[str, tuple[dict[str, str], FeedQuery | str]] = {}
+
+    def _parsed(self, query: str) -> tuple[dict[str, str], FeedQuery | str]:
+        """The first value of each parameter, and the feed query they make or why they make none.
+
+        Kept per query string: pollers and test suites ask for the same pages over and over.
+        """
+        parsed = self._queries.get(query)
+        if parsed is None:
+            first_values: dict[str, str] = {}
+            for name, value in parse_qsl(query, keep_blank_values=True):
+                first_values.setdefault(name, value)
+            try:
+                parsed = (first_values, parse_query(first_values.get))
+            except BadRequestError as error:
+                parsed = (first_values, error.message)
+            if len(self._queries) >= MAX_QUERIES:
+                del self._queries[next(iter(self._queries))]
+            self._queries[query] = parsed
+        return parsed
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         backend = self._backend
         query = scope["query_string"].decode("latin-1")
-        first_values: dict[str, str] = {}
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            first_values.setdefault(name, value)
+        first_values, parsed = self._parsed(query)
         consumer: str | None = None
         answer: FeedAnswer | None = None
         headers: dict[str, str] = {}
@@ -46,7 +66,10 @@ class FeedEndpoint:
             if scope["method"] != "GET":
                 raise NotFoundError()
             consumer = backend.admit(_credentials(scope, first_values))
-            answer = backend.read_page(consumer, first_values.get)
+            # The gateway decides first; only then does the backend look at the parameters.
+            if isinstance(parsed, str):
+                raise BadRequestError(parsed)
+            answer = backend.read_page(consumer, parsed)
             status, body = 200, answer.body
             if answer.fault is not None:
                 status, body, headers = await _faulty(answer)
