@@ -30,6 +30,10 @@ class LogColumns:
     created_ms: npt.NDArray[np.int64]
     idents: npt.NDArray[np.bytes_]
 
+    def copy(self) -> LogColumns:
+        """Columns of their own, for a second log that must not share memory with the first."""
+        return LogColumns(*(getattr(self, name).copy() for name in self.__dataclass_fields__))
+
 
 class EventLog:
     """All events, in number order; rows are only ever appended (or truncated back by a reset)."""

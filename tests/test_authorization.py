@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime
 import random
-import uuid
 from typing import Any
 
 import pytest
@@ -32,6 +31,7 @@ from emulator.tokens import API_SCOPE, TokenIssuer
 from tests.tokencraft import (
     NOW,
     NOW_MS,
+    assertion_claims,
     claims_of,
     hs256,
     jwk_of,
@@ -70,16 +70,7 @@ def make_server(mode: Mode = Mode.OPEN, lifetime: int = 120) -> tuple[Authorizat
 
 def claims(**changes: Any) -> dict[str, Any]:
     """A Maskinporten assertion's claims for the registered client; a None change leaves a claim out."""
-    values: dict[str, Any] = {
-        "aud": ISSUER,
-        "iss": REGISTERED.client_id,
-        "scope": API_SCOPE,
-        "iat": NOW,
-        "exp": NOW + 60,
-        "jti": str(uuid.uuid4()),
-    }
-    values.update(changes)
-    return {name: value for name, value in values.items() if value is not None}
+    return assertion_claims(ISSUER, REGISTERED.client_id, **changes)
 
 
 def assertion(header: dict[str, Any] | None = None, **changes: Any) -> str:

@@ -31,16 +31,7 @@ def _columns(seed: int, events: int) -> LogColumns:
 def _log_with(seed: int, events: int, appended: list[Group]) -> tuple[EventLog, list[Group]]:
     """A generated log (its own copy) with events of the given groups appended; and every event's group."""
     columns = _columns(seed, events)
-    log = EventLog(
-        LogColumns(
-            period_id=columns.period_id.copy(),
-            person=columns.person.copy(),
-            group=columns.group.copy(),
-            kind=columns.kind.copy(),
-            created_ms=columns.created_ms.copy(),
-            idents=columns.idents.copy(),
-        )
-    )
+    log = EventLog(columns.copy())
     rng = random.Random(seed)
     last_ms = int(columns.created_ms[-1]) if events else 1_700_000_000_000
     log.append(

@@ -27,16 +27,7 @@ def _seed_columns() -> LogColumns:
 def _fresh_log() -> EventLog:
     """A log of its own (the columns copied), so tests that append or truncate share nothing."""
     columns = _seed_columns()
-    return EventLog(
-        LogColumns(
-            period_id=columns.period_id.copy(),
-            person=columns.person.copy(),
-            group=columns.group.copy(),
-            kind=columns.kind.copy(),
-            created_ms=columns.created_ms.copy(),
-            idents=columns.idents.copy(),
-        )
-    )
+    return EventLog(columns.copy())
 
 
 def _new_events(count: int, seed: int, groups: list[Group] | None = None) -> list[NewEvent]:

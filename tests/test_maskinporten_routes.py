@@ -20,6 +20,7 @@ from emulator.tokens import API_SCOPE
 from tests.conftest import AppFactory
 from tests.tokencraft import (
     NOW,
+    assertion_claims,
     claims_of,
     header_of,
     hs256,
@@ -62,16 +63,7 @@ class Maskinporten:
             return http.request(method, url, **kwargs)
 
     def claims(self, **changes: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "aud": ISSUER,
-            "iss": self.client_id,
-            "scope": API_SCOPE,
-            "iat": NOW,
-            "exp": NOW + 60,
-            "jti": str(uuid.uuid4()),
-        }
-        values.update(changes)
-        return {name: value for name, value in values.items() if value is not None}
+        return assertion_claims(ISSUER, self.client_id, **changes)
 
     def assertion(self, header: dict[str, Any] | None = None, **changes: Any) -> str:
         return rs256(CLIENT_KEY, self.claims(**changes), header or {"kid": CLIENT_KID, "typ": "JWT"})

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import hmac
 import json
+import uuid
 from typing import Any
 
 import jwt
@@ -120,3 +121,17 @@ def self_signed_certificate(key: rsa.RSAPrivateKey, organisation: str = "3100000
 # 2026-01-01T00:00:00Z: where the tests' ControlledClock stands.
 NOW_MS = 1_767_225_600_000
 NOW = NOW_MS // 1000
+
+
+def assertion_claims(issuer: str, client_id: str, **changes: Any) -> dict[str, Any]:
+    """A Maskinporten assertion's claims, valid at NOW; a change of None leaves that claim out."""
+    values: dict[str, Any] = {
+        "aud": issuer,
+        "iss": client_id,
+        "scope": "nav:helse/v1/trygdehendelser",
+        "iat": NOW,
+        "exp": NOW + 60,
+        "jti": str(uuid.uuid4()),
+    }
+    values.update(changes)
+    return {name: value for name, value in values.items() if value is not None}
