@@ -109,8 +109,11 @@ class ConsumerTracker:
                 reached = head if short_page else (highest if highest is not None else 0)
                 # A consumer that re-reads from an earlier number has not forgotten what it saw.
                 progress.caught_up_to = max(progress.caught_up_to, reached)
+            waiters = self._waiters.get(consumer)
+            if waiters is None:
+                return
             caught_up_to = progress.caught_up_to
-            woken = [waiter for waiter in self._waiters.get(consumer, ()) if waiter.target <= caught_up_to]
+            woken = [waiter for waiter in waiters if waiter.target <= caught_up_to]
         for waiter in woken:
             _wake(waiter)
 

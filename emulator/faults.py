@@ -194,6 +194,9 @@ class Faults:
     def decide(self, *, route: str, consumer: str | None, from_number: int | None) -> Decision | None:
         if route not in ROUTES:
             raise ValueError(f"route must be one of feed, token, got {route!r}")
+        if not self._active:
+            # Nearly every request: no fault is set, and nothing to lock for.
+            return None
         with self._lock:
             for active in self._active.values():
                 spec = active.spec

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from emulator.events import GroupFilter
 from emulator.log import EventLog, Rows
 from emulator.timestamps import OsloTime, TimestampStyle
 from emulator.wire import event_fragments
@@ -20,7 +21,8 @@ CHUNK_ROWS = 1024
 MAX_CHUNKS = 256  # about 50 MB of text at most
 MAX_PAGES = 1024  # about 20 MB of pages at most
 
-PageKey = tuple[int, int, int, int]
+# The request's hendelsesnummer, antallHendelser and filter, and the head it was answered at.
+PageKey = tuple[int, int, GroupFilter, int]
 # A page's body and the numbers of the events it holds (for the consumer view).
 PageAnswer = tuple[bytes, Sequence[int] | Rows]
 

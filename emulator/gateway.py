@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from emulator.errors import GatewayError
 from emulator.ratelimit import RateLimiter, rate_limit_message
-from emulator.tokens import API_SCOPE, VERIFIED_CACHE_SIZE, Claims, InvalidTokenError, TokenVerifier, granted_scopes
+from emulator.tokens import API_SCOPE, InvalidTokenError, TokenVerifier, Validity, granted_scopes
 
 MISSING_KEY = (
     "Access denied due to missing subscription key. "
@@ -21,9 +22,13 @@ INVALID_KEY = (
     "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription."
 )
 UNAUTHORIZED = "Unauthorized. Access token is missing or invalid."
+# Distinct Authorization headers whose token is known good; keyed by the whole header, so an entry proves
+# nothing about any other token.
+GRANT_CACHE_SIZE = 4096
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: this is made for every request, and a frozen dataclass costs a microsecond more to build.
+@dataclass(slots=True)
 class Credentials:
     """What a request presents to the gateway, and the realm its challenges name."""
 
@@ -42,12 +47,19 @@ class Credentials:
         return cls(subscription_key=key, authorization=headers.get("authorization"), realm=realm)
 
 
-@dataclass(frozen=True, slots=True)
-class Admission:
+class Admission(NamedTuple):
     """Who got through: the subscription key and the token's client."""
 
     subscription_key: str | None = None
     client_id: str | None = None
+
+
+class _Grant(NamedTuple):
+    """What a verified token grants, worked out once per token: its claims never change, only the time does."""
+
+    validity: Validity
+    has_api_scope: bool
+    client_id: str | None
 
 
 class Gateway:
@@ -59,75 +71,76 @@ class Gateway:
         verifier: TokenVerifier,
         rate_limiter: RateLimiter | None = None,
     ) -> None:
-        self._subscription_keys = list(dict.fromkeys(subscription_keys))
+        # Each accepted key and its place in the list (1, 2, ...), which is how journals and metrics name it.
+        self._key_labels = {key: label for label, key in enumerate(dict.fromkeys(subscription_keys), start=1)}
         self._verifier = verifier
         self.rate_limiter = rate_limiter
-        self._grants: dict[str, tuple[bool, str | None]] = {}
+        self._grants: dict[str, _Grant] = {}
 
     def key_label(self, key: str | None) -> int:
         """A key's place in the accepted list (1, 2, ...): how journals and metrics name it, never by itself."""
-        return self._subscription_keys.index(key) + 1 if key in self._subscription_keys else 0
+        return self._key_labels.get(key, 0) if key is not None else 0
 
     def reset(self) -> None:
         if self.rate_limiter is not None:
             self.rate_limiter.reset()
 
     def admit(self, credentials: Credentials) -> Admission:
-        self._check_subscription_key(credentials)
+        key = credentials.subscription_key
+        if not key or key not in self._key_labels:
+            raise _key_refusal(credentials)
         if self.rate_limiter is not None:
-            assert credentials.subscription_key is not None
-            wait = self.rate_limiter.check(credentials.subscription_key)
+            wait = self.rate_limiter.check(key)
             if wait is not None:
                 raise GatewayError(429, rate_limit_message(wait), {"Retry-After": str(wait)})
-        claims = self._verified_claims(credentials)
-        # A token's claims never change: what it grants is worked out once per token (the header holds it).
-        header = credentials.authorization or ""
-        grant = self._grants.get(header)
-        if grant is None:
-            client_id = claims.get("client_id", claims.get("azp", claims.get("sub")))
-            grant = (API_SCOPE in granted_scopes(claims), client_id if isinstance(client_id, str) else None)
-            if len(self._grants) >= VERIFIED_CACHE_SIZE:
-                del self._grants[next(iter(self._grants))]
-            self._grants[header] = grant
-        if not grant[0]:
+        header = credentials.authorization
+        if header is None:
+            raise GatewayError(
+                401, UNAUTHORIZED, {"WWW-Authenticate": f'Bearer realm="{_header_safe(credentials.realm)}"'}
+            )
+        try:
+            grant = self._grants.get(header)
+            if grant is None:
+                grant = self._grant(header)
+            self._verifier.check_times(grant.validity)
+        except InvalidTokenError as error:
+            raise _invalid_token(error) from None
+        if not grant.has_api_scope:
             raise GatewayError(
                 403,
                 f"Forbidden. The access token does not grant the scope {API_SCOPE}.",
                 {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{API_SCOPE}"'},
             )
-        return Admission(credentials.subscription_key, grant[1])
+        return Admission(key, grant.client_id)
 
-    def _check_subscription_key(self, credentials: Credentials) -> None:
-        key = credentials.subscription_key
-        if key and key in self._subscription_keys:
-            return
-        challenge = {
-            "WWW-Authenticate": (
-                f'AzureApiManagementKey realm="{_header_safe(credentials.realm)}",'
-                'name="Ocp-Apim-Subscription-Key",type="header"'
-            )
-        }
-        raise GatewayError(401, INVALID_KEY if key else MISSING_KEY, challenge)
-
-    def _verified_claims(self, credentials: Credentials) -> Claims:
-        if credentials.authorization is None:
-            raise GatewayError(
-                401, UNAUTHORIZED, {"WWW-Authenticate": f'Bearer realm="{_header_safe(credentials.realm)}"'}
-            )
-        scheme, _, token = credentials.authorization.strip().partition(" ")
+    def _grant(self, header: str) -> _Grant:
+        scheme, _, token = header.strip().partition(" ")
         token = token.strip()
-        try:
-            if scheme.lower() != "bearer" or not token or " " in token:
-                raise InvalidTokenError("the Authorization header must be 'Bearer <token>'")
-            return self._verifier.verify(token)
-        except InvalidTokenError as error:
-            reason = str(error)
-            challenge = f'Bearer error="invalid_token", error_description="{_header_safe(reason)}"'
-            raise GatewayError(
-                401,
-                f"{UNAUTHORIZED} {reason[:1].upper()}{reason[1:]}.",
-                {"WWW-Authenticate": challenge},
-            ) from None
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise InvalidTokenError("the Authorization header must be 'Bearer <token>'")
+        claims, validity = self._verifier.verified(token)
+        client_id = claims.get("client_id", claims.get("azp", claims.get("sub")))
+        grant = _Grant(validity, API_SCOPE in granted_scopes(claims), client_id if isinstance(client_id, str) else None)
+        if len(self._grants) >= GRANT_CACHE_SIZE:
+            del self._grants[next(iter(self._grants))]
+        self._grants[header] = grant
+        return grant
+
+
+def _key_refusal(credentials: Credentials) -> GatewayError:
+    challenge = {
+        "WWW-Authenticate": (
+            f'AzureApiManagementKey realm="{_header_safe(credentials.realm)}",'
+            'name="Ocp-Apim-Subscription-Key",type="header"'
+        )
+    }
+    return GatewayError(401, INVALID_KEY if credentials.subscription_key else MISSING_KEY, challenge)
+
+
+def _invalid_token(error: InvalidTokenError) -> GatewayError:
+    reason = str(error)
+    challenge = f'Bearer error="invalid_token", error_description="{_header_safe(reason)}"'
+    return GatewayError(401, f"{UNAUTHORIZED} {reason[:1].upper()}{reason[1:]}.", {"WWW-Authenticate": challenge})
 
 
 def _header_safe(text: str) -> str:

@@ -11,7 +11,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -24,8 +24,6 @@ ALGORITHMS = ("RS256", "RS384", "RS512")
 CONSUMER_AUTHORITY = "iso6523-actorid-upis"
 NORWEGIAN_ORGANISATION_NUMBER = "0192"
 LEEWAY_SECONDS = 5
-# Distinct tokens whose signature is known good; keyed by the whole token, so a cached entry proves nothing else.
-VERIFIED_CACHE_SIZE = 4096
 
 Claims = dict[str, Any]
 
@@ -110,32 +108,41 @@ class TrustedIssuer:
     key_for: KeyLookup
 
 
+class Validity(NamedTuple):
+    """A token's `exp`, `nbf` (-inf when absent) and `iat`, as numbers already checked to be usable."""
+
+    expires: float
+    not_before: float
+    issued: float
+
+
 class TokenVerifier:
     """Checks signature, issuer, and the time claims, the way the gateway in front of the API does."""
 
     def __init__(self, trusted: Iterable[TrustedIssuer], clock: Clock) -> None:
         self._trusted = tuple(trusted)
         self._clock = clock
-        self._verified: dict[str, tuple[Claims, tuple[float, float, float]]] = {}
 
     def verify(self, token: str) -> Claims:
-        """The token's claims, or InvalidTokenError; a signature is checked once per distinct token, times always."""
-        cached = self._verified.get(token)
-        if cached is None:
-            claims = self._verified_signature(token)
-            cached = (claims, _validity(claims))
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                del self._verified[next(iter(self._verified))]
-            self._verified[token] = cached
-        claims, (expires, not_before, issued) = cached
-        now = self._clock.now_ms() / 1000
-        if expires <= now - LEEWAY_SECONDS:
-            raise InvalidTokenError("the token has expired")
-        if not_before > now + LEEWAY_SECONDS:
-            raise InvalidTokenError("the token is not valid yet (nbf)")
-        if issued > now + LEEWAY_SECONDS:
-            raise InvalidTokenError("the token was issued in the future (iat)")
+        """The token's claims, or InvalidTokenError: signature, issuer and claims, then the times at this instant."""
+        claims, validity = self.verified(token)
+        self.check_times(validity)
         return claims
+
+    def verified(self, token: str) -> tuple[Claims, Validity]:
+        """What never changes about a token: its signature, issuer and claims; the times are `check_times`'."""
+        claims = self._verified_signature(token)
+        return claims, _validity(claims)
+
+    def check_times(self, validity: Validity) -> None:
+        """InvalidTokenError unless the token is valid now, on the injected clock, with the leeway."""
+        now = self._clock.now_ms() / 1000
+        if validity.expires <= now - LEEWAY_SECONDS:
+            raise InvalidTokenError("the token has expired")
+        if validity.not_before > now + LEEWAY_SECONDS:
+            raise InvalidTokenError("the token is not valid yet (nbf)")
+        if validity.issued > now + LEEWAY_SECONDS:
+            raise InvalidTokenError("the token was issued in the future (iat)")
 
     def _verified_signature(self, token: str) -> Claims:
         try:
@@ -183,12 +190,11 @@ class TokenVerifier:
         raise InvalidTokenError(f"no trusted issuer has a key with kid {kid!r}")
 
 
-def _validity(claims: Claims) -> tuple[float, float, float]:
-    """exp, nbf (-inf when absent) and iat, each checked to be a usable number once per token."""
+def _validity(claims: Claims) -> Validity:
     for name in ("exp", "iat", "nbf"):
         if name in claims and not is_number(claims[name]):
             raise InvalidTokenError(f"the {name} claim is not a number")
-    return float(claims["exp"]), float(claims.get("nbf", -math.inf)), float(claims["iat"])
+    return Validity(float(claims["exp"]), float(claims.get("nbf", -math.inf)), float(claims["iat"]))
 
 
 def is_number(value: object) -> bool:

@@ -7,7 +7,7 @@ import pytest
 
 from emulator import fragments as fragments_module
 from emulator.app import create_app
-from emulator.events import EventType, Group, NewEvent
+from emulator.events import EventType, Group, GroupFilter, NewEvent
 from emulator.fragments import CHUNK_ROWS, FragmentCache
 from emulator.generator import Recipe, generate
 from emulator.routes.nav_api import FEED_PATH
@@ -52,9 +52,9 @@ def test_the_page_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fragments_module, "MAX_PAGES", 3)
     cache = FragmentCache(generate(Recipe(seed=5, events=10)), OsloTime(), TimestampStyle.OFFSET)
     for first in range(1, 8):
-        cache.keep_page((first, 1, -1, 10), (b"{}", range(first, first + 1)))
-    assert cache.page((1, 1, -1, 10)) is None
-    assert cache.page((7, 1, -1, 10)) is not None
+        cache.keep_page((first, 1, GroupFilter.ALLE, 10), (b"{}", range(first, first + 1)))
+    assert cache.page((1, 1, GroupFilter.ALLE, 10)) is None
+    assert cache.page((7, 1, GroupFilter.ALLE, 10)) is not None
 
 
 def test_a_cached_page_never_hides_growth_or_a_reset() -> None:

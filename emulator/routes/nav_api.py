@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 from starlette.routing import Route
@@ -29,35 +30,43 @@ MAX_QUERIES = 4096
 logger = logging.getLogger("emulator.feed")
 
 
+class _ParsedQuery(NamedTuple):
+    # The first value of each parameter (the subscription key may be one of them).
+    first_values: dict[str, str]
+    # The feed query the parameters make, or the message saying why they make none.
+    query: FeedQuery | str
+    # The query string as the journal may show it: any subscription key masked.
+    journal_text: str
+
+
 class FeedEndpoint:
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        self._queries: dict[str, tuple[dict[str, str], FeedQuery | str]] = {}
+        self._queries: dict[bytes, _ParsedQuery] = {}
 
-    def _parsed(self, query: str) -> tuple[dict[str, str], FeedQuery | str]:
-        """The first value of each parameter, and the feed query they make or why they make none.
-
-        Kept per query string: pollers and test suites ask for the same pages over and over.
-        """
-        parsed = self._queries.get(query)
+    def _parsed(self, query_string: bytes) -> _ParsedQuery:
+        """Kept per query string: pollers and test suites ask for the same pages over and over."""
+        parsed = self._queries.get(query_string)
         if parsed is None:
+            text = query_string.decode("latin-1")
             first_values: dict[str, str] = {}
-            for name, value in parse_qsl(query, keep_blank_values=True):
+            for name, value in parse_qsl(text, keep_blank_values=True):
                 first_values.setdefault(name, value)
+            query: FeedQuery | str
             try:
-                parsed = (first_values, parse_query(first_values.get))
+                query = parse_query(first_values.get)
             except BadRequestError as error:
-                parsed = (first_values, error.message)
+                query = error.message
+            parsed = _ParsedQuery(first_values, query, redacted_query(text))
             if len(self._queries) >= MAX_QUERIES:
                 del self._queries[next(iter(self._queries))]
-            self._queries[query] = parsed
+            self._queries[query_string] = parsed
         return parsed
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         backend = self._backend
-        query = scope["query_string"].decode("latin-1")
-        first_values, parsed = self._parsed(query)
+        parsed = self._parsed(scope["query_string"])
         consumer: str | None = None
         answer: FeedAnswer | None = None
         headers: dict[str, str] = {}
@@ -65,11 +74,11 @@ class FeedEndpoint:
             # API Management has no HEAD or other operation here: routing answers 404 before anything else.
             if scope["method"] != "GET":
                 raise NotFoundError()
-            consumer = backend.admit(_credentials(scope, first_values))
+            consumer = backend.admit(_credentials(scope, parsed.first_values))
             # The gateway decides first; only then does the backend look at the parameters.
-            if isinstance(parsed, str):
-                raise BadRequestError(parsed)
-            answer = backend.read_page(consumer, parsed)
+            if isinstance(parsed.query, str):
+                raise BadRequestError(parsed.query)
+            answer = backend.read_page(consumer, parsed.query)
             status, body = 200, answer.body
             if answer.fault is not None:
                 status, body, headers = await _faulty(answer)
@@ -78,11 +87,14 @@ class FeedEndpoint:
         except Exception:
             logger.exception("the feed failed")
             status, headers, body = backend.error_answer(GatewayError(500, "Internal server error"), scope["path"])
-        dropped = answer is not None and answer.fault is not None and answer.fault.kind is FaultKind.DROP
-        raw_headers = [_JSON, (b"content-length", str(len(body)).encode())]
-        raw_headers.extend((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
+        fault = answer.fault if answer is not None else None
+        raw_headers = [_JSON, (b"content-length", b"%d" % len(body))]
+        if headers:
+            raw_headers.extend(
+                (name.lower().encode("latin-1"), text.encode("latin-1")) for name, text in headers.items()
+            )
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        if dropped:
+        if fault is not None and fault.kind is FaultKind.DROP:
             # Half the announced body, then nothing: the server closes the connection mid-body.
             await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
         else:
@@ -91,11 +103,11 @@ class FeedEndpoint:
             route="feed",
             method=scope["method"],
             path=scope["path"],
-            query=redacted_query(query),
+            query=parsed.journal_text,
             status=status,
             seconds=time.perf_counter() - started,
             consumer=consumer,
-            fault=answer.fault.fault_id if answer is not None and answer.fault is not None else None,
+            fault=fault.fault_id if fault is not None else None,
             feed=answer,
         )
 
