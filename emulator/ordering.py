@@ -19,7 +19,9 @@ def stable_argsort(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     index_bits = max(len(keys) - 1, 1).bit_length()
     if (int(keys.max()) - low).bit_length() + index_bits > 63:
         return np.argsort(keys, kind="stable").astype(np.int64)
-    packed = ((keys - low) << index_bits) | np.arange(len(keys), dtype=np.int64)
+    packed = keys - low
+    packed <<= index_bits
+    packed |= np.arange(len(keys), dtype=np.int64)
     packed.sort()
     packed &= (1 << index_bits) - 1
     return packed
