@@ -31,6 +31,8 @@ _JAVA_WHITESPACE = dict.fromkeys(
 # java.lang.String.trim: every character up to and including the space.
 _JAVA_TRIMMED = "".join(map(chr, range(33)))
 _JAVA_TYPES = {_INT64: "Long", _INT32: "Integer"}
+# More digits than any int64 has; Python's int() refuses very long digit strings, Java reads them all.
+_MAX_DIGITS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +96,25 @@ def _integer(
 
 def _java_number(text: str) -> int | None:
     if _DECIMAL.fullmatch(text):
-        return int(text)
+        return _decimal(text)
     hexadecimal = _HEX.fullmatch(text)
     if hexadecimal:
         sign, digits = hexadecimal.groups()
         return -int(digits, 16) if sign else int(digits, 16)
     return None
+
+
+def _decimal(text: str) -> int | None:
+    """A decimal number of any length, as Long.valueOf reads it; None when it cannot fit in 64 bits."""
+    sign = text[0] if text[0] in "+-" else ""
+    digits = text[len(sign) :]
+    if len(digits) > _MAX_DIGITS:
+        # Leading zeros (of any script) do not count; whatever else is too long is out of range.
+        significant = next((index for index, digit in enumerate(digits) if int(digit)), len(digits))
+        digits = digits[significant:] or "0"
+        if len(digits) > _MAX_DIGITS:
+            return None
+    return int(sign + digits)
 
 
 def _group_filter(raw: str | None) -> GroupFilter:

@@ -408,3 +408,21 @@ def test_parse_query_asks_only_for_its_three_parameters() -> None:
 
     parse_query(first_value)
     assert sorted(asked) == ["antallHendelser", "hendelsesnummer", "hjemmelgruppe"]
+
+
+def test_a_number_with_thousands_of_digits_is_out_of_range_not_a_crash() -> None:
+    digits = "9" * 5_000
+    with pytest.raises(BadRequestError) as caught:
+        _parse([("hendelsesnummer", digits)])
+    assert caught.value.message == _LONG + f'"{digits}"'
+    with pytest.raises(BadRequestError, match="'antallHendelser'"):
+        _parse([("hendelsesnummer", "1"), ("antallHendelser", "1" * 5_000)])
+
+
+def test_thousands_of_leading_zeros_are_read_as_java_reads_them() -> None:
+    assert _parse([("hendelsesnummer", "0" * 5_000 + "42")]) == FeedQuery(42)
+    assert _parse([("hendelsesnummer", "-" + "0" * 5_000)]) == FeedQuery(0)
+    # Arabic-Indic zeros are zeros to Long.valueOf too.
+    assert _parse([("hendelsesnummer", "\u0660" * 5_000 + "7"), ("antallHendelser", "0" * 30 + "5")]) == FeedQuery(7, 5)
+    with pytest.raises(BadRequestError, match="must be greater than or equal to 0"):
+        _parse([("hendelsesnummer", "-" + "0" * 30 + "1")])
