@@ -713,6 +713,7 @@ BAD_INPUT = [
     _bad("wait-up-to-not-a-number", "GET", "/consumers/key:1/wait?up_to=abc"),
     _bad("wait-up-to-negative", "GET", "/consumers/key:1/wait?up_to=-1"),
     _bad("wait-up-to-superscript-two", "GET", "/consumers/key:1/wait?up_to=%C2%B2"),
+    _bad("wait-up-to-thousands-of-digits", "GET", "/consumers/key:1/wait?up_to=" + "9" * 5_000),
     _bad("wait-timeout-zero", "GET", "/consumers/key:1/wait?timeout=0"),
     _bad("wait-timeout-too-long", "GET", "/consumers/key:1/wait?timeout=301"),
     _bad("wait-timeout-not-a-number", "GET", "/consumers/key:1/wait?timeout=soon"),

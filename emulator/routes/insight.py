@@ -12,6 +12,8 @@ from emulator.timestamps import parse_instant
 
 router = control_router("journal and consumers")
 MAX_WAIT_SECONDS = 300
+# Event numbers are int64: 19 digits at most.
+MAX_NUMBER_DIGITS = 19
 
 
 @router.get("/journal", summary="Recorded requests, oldest first (bounded; `evicted` counts what fell out)")
@@ -57,7 +59,7 @@ async def wait_for_consumer(
 ) -> JSONResponse:
     if up_to == "head":
         target = backend.log.head
-    elif up_to.isascii() and up_to.isdigit():
+    elif up_to.isascii() and up_to.isdigit() and len(up_to) <= MAX_NUMBER_DIGITS:
         target = int(up_to)
     else:
         raise HTTPException(400, "up_to must be an event number or head")
