@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import orjson
 import pytest
+from fastapi import FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from starlette.types import Message
 
 from emulator.routes.nav_api import FEED_PATH as FEED
-from emulator.testing import InProcessClient
+from emulator.testing import InProcessClient, api_headers
 
 SPRING_FIELDS = ["timestamp", "status", "error", "message", "path"]
 NOT_FOUND = {"statusCode": 404, "message": "Resource not found"}
@@ -178,3 +188,88 @@ def test_anything_else_gets_the_gateways_404(client: InProcessClient, method: st
 
 def test_routing_comes_before_parameter_checks(client: InProcessClient) -> None:
     assert client.request("POST", f"{FEED}?hendelsesnummer=x").status_code == 404
+
+
+# ------------------------------------------------------------------------ any query string at all
+
+_NAMED = re.compile(
+    r"(Required request parameter 'hendelsesnummer'"
+    r"|Method parameter '(hendelsesnummer|antallHendelser|hjemmelgruppe)'"
+    r"|hentTrygdehendelser\.(hendelsesnummer|antallHendelser): )"
+)
+_PIECES = st.sampled_from(
+    [
+        *["0", "1", "9", "-", "+", "0x", "#", "f", ".", "e", "_", "EOS", "eos", "ALLE", "OEVRIGE"],
+        # Whitespace Java trims, digits of other scripts, a superscript that is no digit, NUL, stray escapes.
+        *[" ", "\t", "\u2009", "\u0660", "\u0661", "\uff11", "\u00b2", "\x00", "%", "%zz", "é", "&", "=", ";"],
+    ]
+)
+_VALUES = st.one_of(
+    st.lists(_PIECES, max_size=8).map("".join),
+    st.text(max_size=30),
+    # Longer than Python's int() converts, with zeros of two scripts or nines in front.
+    st.tuples(st.sampled_from(["0", "9", "\u0660"]), st.integers(4_000, 6_000), _PIECES).map(
+        lambda parts: parts[0] * parts[1] + parts[2]
+    ),
+)
+_NAMES = st.sampled_from(["hendelsesnummer", "antallHendelser", "hjemmelgruppe", "HENDELSESNUMMER", "x"])
+_QUERIES = st.one_of(
+    st.lists(st.tuples(_NAMES, _VALUES, st.sampled_from(["", "%&=+"])), max_size=4).map(
+        lambda pairs: "&".join(f"{name}={quote(value, safe=safe)}" for name, value, safe in pairs).encode()
+    ),
+    # Raw bytes, not UTF-8 and not percent-encoded, as a careless client or a proxy might pass them on.
+    st.binary(max_size=200),
+)
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def _raw_get(app: FastAPI, loop: asyncio.AbstractEventLoop, query: bytes) -> tuple[int, dict[str, str], bytes]:
+    """GET the feed with `query` as the request's query bytes, exactly: no client encodes or checks them."""
+    headers = [(name.lower().encode(), value.encode()) for name, value in api_headers(app).items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": FEED,
+        "raw_path": FEED.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    loop.run_until_complete(app(scope, receive, send))
+    response_headers = {name.decode(): value.decode() for name, value in sent[0]["headers"]}
+    return sent[0]["status"], response_headers, b"".join(message.get("body", b"") for message in sent[1:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(query=_QUERIES)
+def test_any_query_string_gets_a_page_or_springs_400_naming_a_parameter(
+    app: FastAPI, loop: asyncio.AbstractEventLoop, query: bytes
+) -> None:
+    status, headers, body = _raw_get(app, loop, query)
+    assert status in (200, 400), body[:300]
+    assert headers["content-type"] == "application/json"
+    answer = orjson.loads(body)
+    if status == 200:
+        assert answer["antallHendelser"] == len(answer["hendelser"]) <= 100
+    else:
+        assert list(answer) == SPRING_FIELDS
+        assert _NAMED.match(answer["message"]), answer["message"][:300]
