@@ -8,7 +8,7 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -36,8 +36,9 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
 
     from emulator.app import create_app
 
-    # Bound before the app is built, so that with port 0 the issuer URL already names the real port.
-    listener = _listen(settings.host, settings.port)
+    # Bound before the app is built, so that with port 0 the issuer URL already names the real port; listening
+    # only after, so that until the log is built a connection is refused rather than left waiting.
+    listener = _bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": listener.getsockname()[1]})
     from emulator.store import StoreMismatchError
 
@@ -46,6 +47,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     except StoreMismatchError as error:
         listener.close()
         raise SystemExit(f"trygdehendelser-emulator: {error}") from None
+    _listen(listener, settings.host, settings.port)
     backend = app.state.backend
     # The log is built and never moves: keep the collector from walking it on every request.
     gc.collect()
@@ -70,7 +72,7 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def _bind(host: str, port: int) -> socket.socket:
     family, kind, protocol, _, address = socket.getaddrinfo(
         host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]
@@ -79,11 +81,22 @@ def _listen(host: str, port: int) -> socket.socket:
     try:
         listener.bind(address)
     except OSError as error:
-        listener.close()
-        raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
-    listener.listen(2048)
+        _cannot_listen(listener, host, port, error)
     listener.set_inheritable(True)
     return listener
+
+
+def _listen(listener: socket.socket, host: str, port: int) -> None:
+    # Another process may have bound the same port meanwhile (SO_REUSEADDR allows that until one listens).
+    try:
+        listener.listen(2048)
+    except OSError as error:
+        _cannot_listen(listener, host, port, error)
+
+
+def _cannot_listen(listener: socket.socket, host: str, port: int, error: OSError) -> NoReturn:
+    listener.close()
+    raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
 
 
 def _banner(settings: Settings, events: int, description: str, ready_seconds: float) -> str:

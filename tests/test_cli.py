@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
 
+from emulator import app as app_module
 from emulator.cli import main
 from emulator.digest import log_digest
 from emulator.generator import Recipe, generate
+from emulator.settings import Settings
+from emulator.store import StoreMismatchError
 from tests.servers import ENTRY_POINT, running_server
 
 
@@ -109,3 +115,27 @@ def test_bad_options_are_refused_with_a_usage_error(arguments: list[str], capsys
         main(arguments)
     assert exit_info.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_serve_refuses_connections_while_the_log_is_being_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A health check or a consumer started alongside is told "not yet" at once, instead of hanging.
+    answers: list[int] = []
+
+    def building(settings: Settings) -> NoReturn:
+        with socket.socket() as probe:
+            answers.append(probe.connect_ex(("127.0.0.1", settings.port)))
+        raise StoreMismatchError("stopped while building")
+
+    monkeypatch.setattr(app_module, "create_app", building)
+    with pytest.raises(SystemExit, match="stopped while building"):
+        main(["serve", "--port", "0"])
+    assert answers == [errno.ECONNREFUSED]
+
+
+def test_serve_on_a_port_in_use_says_so() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
+            main(["serve", "--port", str(port)])
