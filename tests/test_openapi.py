@@ -441,3 +441,48 @@ def test_unserved_path_or_method_gets_gateway_404(app: FastAPI, method: str, url
     body = response.json()
     assert schema_errors(body, documented_schema(404)) == []
     assert body == {"statusCode": 404, "message": "Resource not found"}
+
+
+def documented_answer_errors(response: httpx.Response, status: int) -> list[str]:
+    """How `response` departs from what the document says `status` looks like: media type, headers, body."""
+    documented = OPERATION["responses"][str(status)]
+    problems = [] if media_type(response) == "application/json" else [f"media type {media_type(response)}"]
+    problems += [f"no {header} header" for header in documented.get("headers", {}) if header not in response.headers]
+    return problems + schema_errors(response.json(), documented_schema(status))
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Ocp-Apim-Subscription-Key": ""}, 401),
+        ({"Ocp-Apim-Subscription-Key": "no-such-key"}, 401),
+        ({"Authorization": ""}, 401),
+        ({"Authorization": "Bearer not-a-jwt"}, 401),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, 401),
+    ],
+    ids=["key-missing", "key-unknown", "token-missing", "token-malformed", "not-bearer"],
+)
+def test_gateway_refusal_is_as_documented(app: FastAPI, headers: dict[str, str], status: int) -> None:
+    with InProcessClient(app, headers={**api_headers(app), **headers}) as client:
+        for name, value in headers.items():
+            if not value:
+                del client.headers[name]
+        response = client.get(f"{API_PATH}?hendelsesnummer=1")
+    assert response.status_code == status
+    assert documented_answer_errors(response, status) == []
+
+
+def test_token_without_the_scope_is_refused_as_documented(app: FastAPI) -> None:
+    with InProcessClient(app, headers=api_headers(app, scope="nav:annet/v1/api")) as client:
+        response = client.get(f"{API_PATH}?hendelsesnummer=1")
+    assert response.status_code == 403
+    assert documented_answer_errors(response, 403) == []
+
+
+def test_rate_limited_request_is_refused_as_documented() -> None:
+    limited = create_app(Settings(seed=7, events=50, rate_limit="1/60"))
+    with InProcessClient(limited, headers=api_headers(limited)) as client:
+        assert client.get(f"{API_PATH}?hendelsesnummer=1").status_code == 200
+        response = client.get(f"{API_PATH}?hendelsesnummer=1")
+    assert response.status_code == 429
+    assert documented_answer_errors(response, 429) == []
