@@ -40,3 +40,10 @@ def test_every_serve_option_is_documented() -> None:
     for option in options:
         if option != "--help":
             assert f"`{option}`" in readme, option
+
+
+def test_every_file_the_readme_links_to_exists() -> None:
+    links = re.findall(r"\]\(([^)#]+)\)", (ROOT / "README.md").read_text())
+    local = [link for link in links if "://" not in link]
+    assert "fixtures/clients.json" in local
+    assert [link for link in local if not (ROOT / link).exists()] == []
