@@ -97,8 +97,7 @@ def wait_ready(child: Child, port: int, timeout: float) -> float:
     while time.monotonic() < deadline:
         if child.process.poll() is not None:
             raise RuntimeError(f"{child.name} exited with {child.process.returncode}: {child.errors[-10:]}")
-        # The emulator listens before it builds its log, so a request may wait in the backlog: that is fine, the
-        # answer comes the moment it is ready.
+        # The emulator refuses connections until its log is built: ask again shortly, so the figure is within 5 ms.
         connection = http.client.HTTPConnection(HOST, port, timeout=max(deadline - time.monotonic(), 0.1))
         try:
             connection.request("GET", "/internal/isready")

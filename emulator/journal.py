@@ -7,6 +7,9 @@ import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 
+# A query string is kept up to this many characters, so that an entry's memory is bounded as the ring's is.
+MAX_QUERY_CHARS = 2048
+
 # What the ring holds per request: JournalEntry's fields in order, as a plain tuple, because building a frozen
 # dataclass costs more than the rest of recording; entries are made from them only when someone reads.
 _Row = tuple[int, int, str, str, str, int, float, str | None, str | None]
@@ -79,6 +82,8 @@ class Journal:
         fault: str | None = None,
     ) -> int:
         """Keep one answered request; returns its sequence number."""
+        if len(query) > MAX_QUERY_CHARS:
+            query = f"{query[:MAX_QUERY_CHARS]}… ({len(query) - MAX_QUERY_CHARS} more characters)"
         with self._lock:
             sequence = self._last_sequence = self._last_sequence + 1
             if len(self._entries) == self._entries.maxlen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.journal import Journal, JournalEntry
+from emulator.journal import MAX_QUERY_CHARS, Journal, JournalEntry
 
 
 def _record(journal: Journal, at_ms: int, *, consumer: str | None = "client:a", status: int = 200) -> JournalEntry:
@@ -196,3 +196,12 @@ def test_clear_resets_entries_eviction_and_sequence() -> None:
     assert (len(journal), journal.evicted, journal.entries()) == (0, 0, [])
     assert _record(journal, 9).sequence == 1
     assert journal.capacity == 2
+
+
+def test_a_long_query_is_kept_cut_short_saying_how_much_was_cut() -> None:
+    journal = Journal(1)
+    journal.record(
+        at_ms=1, method="GET", path="/p", query="a" * (MAX_QUERY_CHARS + 10), status=200, latency_ms=0.1, consumer=None
+    )
+    (entry,) = journal.entries()
+    assert entry.query == "a" * MAX_QUERY_CHARS + "… (10 more characters)"

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from starlette.types import Message
 
 from emulator.routes.nav_api import FEED_PATH as FEED
+from emulator.routes.nav_api import FeedEndpoint
 from emulator.testing import InProcessClient, api_headers
 
 SPRING_FIELDS = ["timestamp", "status", "error", "message", "path"]
@@ -273,3 +274,14 @@ def test_any_query_string_gets_a_page_or_springs_400_naming_a_parameter(
     else:
         assert list(answer) == SPRING_FIELDS
         assert _NAMED.match(answer["message"]), answer["message"][:300]
+
+
+def test_only_short_query_strings_are_kept_parsed(app: FastAPI, client: InProcessClient) -> None:
+    endpoint = app.feed  # type: ignore[attr-defined]
+    assert isinstance(endpoint, FeedEndpoint)
+    short = "hendelsesnummer=3&antallHendelser=2"
+    long = f"{short}&ukjent={'x' * 4_000}"
+    for query in (short, long):
+        assert [event["hendelsesnummer"] for event in client.get(f"{FEED}?{query}").json()["hendelser"]] == [3, 4]
+    assert short.encode() in endpoint._queries
+    assert long.encode() not in endpoint._queries

@@ -27,6 +27,8 @@ FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
 API_BASE = "/helse/v1/trygdehendelser"
 _JSON = (b"content-type", b"application/json")
 MAX_QUERIES = 4096
+# Real queries are well under 200 bytes; longer ones are parsed afresh, so the cache's memory stays small.
+MAX_CACHED_QUERY_BYTES = 512
 logger = logging.getLogger("emulator.feed")
 
 
@@ -58,19 +60,21 @@ class FeedEndpoint:
             except BadRequestError as error:
                 query = error.message
             parsed = _ParsedQuery(first_values, query, redacted_query(text))
-            if len(self._queries) >= MAX_QUERIES:
-                del self._queries[next(iter(self._queries))]
-            self._queries[query_string] = parsed
+            if len(query_string) <= MAX_CACHED_QUERY_BYTES:
+                if len(self._queries) >= MAX_QUERIES:
+                    del self._queries[next(iter(self._queries))]
+                self._queries[query_string] = parsed
         return parsed
 
     async def __call__(self, scope: Scope, _receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         backend = self._backend
-        parsed = self._parsed(scope["query_string"])
+        parsed: _ParsedQuery | None = None
         consumer: str | None = None
         answer: FeedAnswer | None = None
         headers: dict[str, str] = {}
         try:
+            parsed = self._parsed(scope["query_string"])
             # API Management has no HEAD or other operation here: routing answers 404 before anything else.
             if scope["method"] != "GET":
                 raise NotFoundError()
@@ -103,7 +107,9 @@ class FeedEndpoint:
             route="feed",
             method=scope["method"],
             path=scope["path"],
-            query=parsed.journal_text,
+            query=parsed.journal_text
+            if parsed is not None
+            else redacted_query(scope["query_string"].decode("latin-1")),
             status=status,
             seconds=time.perf_counter() - started,
             consumer=consumer,
