@@ -50,6 +50,8 @@ KEY = "local-subscription-key"
 ADMIN_TOKEN = "dashboard-admin-5e2b"
 REPOSITORY = Path(__file__).resolve().parents[1]
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+# The two laptop screens most often met: the dashboard must fit both without cutting anything off.
+LAPTOPS: list[ViewportSize] = [{"width": 1366, "height": 768}, {"width": 1280, "height": 800}]
 WAIT_MS = 15_000
 Json = dict[str, Any]
 
@@ -145,8 +147,10 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @contextmanager
-def open_dashboard(browser: Browser, base: str, http: httpx.Client) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport=VIEWPORT, base_url=base)
+def open_dashboard(
+    browser: Browser, base: str, http: httpx.Client, viewport: ViewportSize = VIEWPORT
+) -> Iterator[Dashboard]:
+    context = browser.new_context(viewport=viewport, base_url=base)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     page = context.new_page()
     watch = Watch(base)
@@ -416,6 +420,62 @@ def test_the_admin_token_is_asked_for_and_kept_for_the_session(browser: Browser)
             expect(form).to_be_hidden()
         finally:
             context.close()
+
+
+# What a reader would miss: a figure or legend cut short in the glance strip, a table that needs a sideways
+# scroll, a control that reaches past the edge of its panel. Names cut short with an ellipsis (consumer names,
+# the journal's long requests) keep the whole text in their title and are not counted.
+CUT_OFF = """() => {
+  const problems = [];
+  const where = (node) => node.id || `${node.className} in ${node.closest("[id]")?.id}`;
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) problems.push("the page scrolls sideways");
+  for (const node of document.querySelectorAll(".tile-value, .tile-sub, .tile-label")) {
+    if (node.scrollWidth > node.clientWidth) problems.push(`cut off: ${where(node)} "${node.textContent.trim()}"`);
+  }
+  for (const node of document.querySelectorAll(".table-wrap")) {
+    if (node.scrollWidth > node.clientWidth) problems.push(`scrolls sideways: ${where(node)}`);
+  }
+  for (const panel of document.querySelectorAll(".panel")) {
+    const edge = panel.getBoundingClientRect().right;
+    for (const control of panel.querySelectorAll("button, input, select, textarea, label")) {
+      const box = control.getBoundingClientRect();
+      const name = control.id || control.textContent.trim();
+      if (box.width && box.right > edge + 0.5) problems.push(`past the edge of ${panel.id}: ${name}`);
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("viewport", LAPTOPS, ids=[f"{size['width']}x{size['height']}" for size in LAPTOPS])
+def test_nothing_is_cut_off_on_a_laptop_screen(browser: Browser, server: str, viewport: ViewportSize) -> None:
+    with httpx.Client(base_url=server) as http:
+        http.post("/_emulator/reset").raise_for_status()
+        # Consumers that met faults (several statuses each) and one with a long name, as in a demo.
+        for client_id in ("my-consumer", "a-consumer-with-a-rather-long-client-id"):
+            answer = http.post("/_emulator/tokens", json={"client_id": client_id, "lifetime_seconds": 3600})
+            headers = {"Ocp-Apim-Subscription-Key": KEY, "Authorization": f"Bearer {answer.json()['access_token']}"}
+            for status in (503, 429):
+                fault = {"kind": "status", "status": status, "times": 1, "consumer": f"client:{client_id}"}
+                http.post("/_emulator/faults", json=fault).raise_for_status()
+                assert http.get(FEED, params={"hendelsesnummer": 1}, headers=headers).status_code == status
+            for number in (1, 101, 201):
+                assert http.get(FEED, params={"hendelsesnummer": number}, headers=headers).status_code == 200
+        http.post("/_emulator/faults", json={"kind": "latency", "latency_ms": 300, "route": "token"}).raise_for_status()
+        http.put("/_emulator/live", json={"rate": 2, "pattern": "bursts", "burst_size": 4}).raise_for_status()
+        with open_dashboard(browser, server, http, viewport) as dashboard:
+            page = dashboard.page
+            consumers = page.locator("#consumers-table tbody tr")
+            expect(consumers).to_have_count(3)
+            expect(consumers.first.locator(".status-count")).to_have_count(3)
+            expect(page.locator("#fault-list li")).to_have_count(1)
+            expect(page.locator("#live-state")).to_have_text("2/s")
+            page.wait_for_function("() => document.getElementById('growth').textContent !== '–'")
+            page.get_by_role("button", name="Mint token").click()
+            expect(page.locator("#token-value")).not_to_have_value("")
+            assert page.evaluate(CUT_OFF) == []
+            dashboard.watch.assert_clean()
 
 
 def test_a_screenshot_of_a_busy_dashboard(dashboard: Dashboard) -> None:

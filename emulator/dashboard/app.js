@@ -54,6 +54,23 @@ function setText(id, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+// A figure in the glance strip: ten million and more gets the smaller type, so that no digit is cut off.
+function setFigure(id, value) {
+  const text = n(value);
+  setText(id, text);
+  $(id).classList.toggle("long", text.length > 9);
+}
+
+// A legend's entries: each keeps its colour key and figure together, and wraps as a whole.
+function legend(container, entries) {
+  container.replaceChildren(
+    ...entries.flatMap(([keyClass, text], i) => [
+      i ? " " : "",
+      el("span", { class: "pair" }, el("span", { class: `key ${keyClass}` }), text),
+    ]),
+  );
+}
+
 function showError(id, error) {
   $(id).textContent = error ? String(error.message || error) : "";
 }
@@ -300,7 +317,7 @@ async function poll() {
 function renderStatus(status) {
   setText("version", `v${status.version}`);
   setText("log-description", status.log);
-  setText("size", n(status.events));
+  setFigure("size", status.events);
   setText("size-sub", `seed ${status.seed}`);
   $("size-sub").title = `${n(status.seeded_head)} seeded events; digest ${status.digest}`;
   setText("head-sub", `+${n(status.appended)} appended`);
@@ -325,7 +342,7 @@ function renderStatus(status) {
 }
 
 function renderSummary(summary) {
-  setText("head", n(summary.head));
+  setFigure("head", summary.head);
   const now = performance.now();
   if (state.head !== null && summary.head < state.head) state.samples = [];
   state.head = summary.head;
@@ -346,10 +363,10 @@ function renderSummary(summary) {
     { label: "EOS", count: groups.EOS, class: "eos" },
     { label: "OEVRIGE", count: groups.OEVRIGE, class: "oevrige" },
   ]);
-  $("group-mix").replaceChildren(
-    el("span", { class: "key eos" }), `EOS ${percent(groups.EOS, groupTotal)} `,
-    el("span", { class: "key oevrige" }), `OEVRIGE ${percent(groups.OEVRIGE, groupTotal)}`,
-  );
+  legend($("group-mix"), [
+    ["eos", `EOS ${percent(groups.EOS, groupTotal)}`],
+    ["oevrige", `OEVRIGE ${percent(groups.OEVRIGE, groupTotal)}`],
+  ]);
   $("group-mix").title = `EOS ${n(groups.EOS)} · OEVRIGE ${n(groups.OEVRIGE)}`;
   const types = summary.types;
   mixBar($("type-bar"), [
@@ -357,13 +374,13 @@ function renderSummary(summary) {
     { label: "ENDRET", count: types.ENDRET, class: "type-endret" },
     { label: "ANNULLERT", count: types.ANNULLERT, class: "type-annullert" },
   ]);
-  $("type-mix").replaceChildren(
-    el("span", { class: "key type-opprettet" }), `${n(types.OPPRETTET)} `,
-    el("span", { class: "key type-endret" }), `${n(types.ENDRET)} `,
-    el("span", { class: "key type-annullert" }), n(types.ANNULLERT),
-  );
+  legend($("type-mix"), [
+    ["type-opprettet", n(types.OPPRETTET)],
+    ["type-endret", n(types.ENDRET)],
+    ["type-annullert", n(types.ANNULLERT)],
+  ]);
   $("type-mix").title = "OPPRETTET · ENDRET · ANNULLERT";
-  setText("periods", n(summary.periods));
+  setFigure("periods", summary.periods);
   setText("periods-sub", `${n(summary.annulled)} annulled`);
   $("periods-sub").title = `${percent(summary.annulled, summary.periods)} of the periods end annulled`;
 }
@@ -439,7 +456,7 @@ function renderJournal(answer) {
           entry.query ? el("span", { class: "muted", text: `?${entry.query}` }) : null),
         el("td", { class: "num" }, statusChip(entry.status)),
         el("td", { class: "num", text: entry.latency_ms.toFixed(1) }),
-        el("td", { text: entry.consumer || "–" }),
+        el("td", { class: "journal-consumer", title: entry.consumer || "", text: entry.consumer || "–" }),
         el("td", { text: entry.fault || "" }),
       ),
     );
