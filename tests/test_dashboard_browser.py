@@ -422,6 +422,28 @@ def test_the_admin_token_is_asked_for_and_kept_for_the_session(browser: Browser)
             context.close()
 
 
+def test_local_style_timestamps_show_to_the_second_like_offset_ones(browser: Browser) -> None:
+    """Spring's LocalDateTime drops trailing zeros (`…:00.12`, `…:10.5`); the table shows whole seconds all the same."""
+    _require_chromium()
+    command = [*PYTHON_M, "serve", "--fixture", "small", "--timestamp-style", "local"]
+    with (
+        running_server(command) as (base, _),
+        httpx.Client(base_url=base) as http,
+        open_dashboard(browser, base, http) as dashboard,
+    ):
+        page = dashboard.page
+        page.locator("#browser-size").fill("100")
+        page.get_by_role("button", name="Read", exact=True).click()
+        cells = page.locator("#browser-table tbody tr td.time")
+        expect(cells).to_have_count(36)
+        titles = [cells.nth(index).get_attribute("title") or "" for index in range(36)]
+        assert any(re.search(r"\.\d{1,2}$", title) for title in titles), titles
+        for text, title in zip(cells.all_inner_texts(), titles, strict=True):
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", text), (text, title)
+            assert title.replace("T", " ").startswith(text), (text, title)
+        dashboard.watch.assert_clean()
+
+
 # What a reader would miss: a figure or legend cut short in the glance strip, a table that needs a sideways
 # scroll, a control that reaches past the edge of its panel. Names cut short with an ellipsis (consumer names,
 # the journal's long requests) keep the whole text in their title and are not counted.

@@ -221,8 +221,9 @@ function newSyntheticIdent() {
 // ---------------------------------------------------------------- rendering helpers
 
 function shortTime(text) {
-  // 2024-03-31T03:00:00.000+02:00 -> 2024-03-31 03:00:00; the full text stays in the title.
-  return text.replace("T", " ").replace(/\.\d{3}.*$/, "").replace(/([+-]\d{2}:\d{2}|Z)$/, "");
+  // 2024-03-31T03:00:00.000+02:00, or the local style's 2024-03-31T03:00:00.12 -> 2024-03-31 03:00:00;
+  // the full text stays in the title.
+  return text.replace("T", " ").replace(/\.\d+.*$/, "").replace(/([+-]\d{2}:\d{2}|Z)$/, "");
 }
 
 const osloTime = new Intl.DateTimeFormat("en-GB", {
