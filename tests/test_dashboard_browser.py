@@ -422,6 +422,38 @@ def test_the_admin_token_is_asked_for_and_kept_for_the_session(browser: Browser)
             context.close()
 
 
+HOSTILE = '<img src=x onerror="window.injected=1"><b>bold</b>'
+
+
+def test_names_from_requests_are_shown_as_text_never_as_markup(dashboard: Dashboard) -> None:
+    """Consumer names, queries and fault scopes come from whoever calls the emulator: the page prints them."""
+    page = dashboard.page
+    http = dashboard.http
+    consumer = f"client:{HOSTILE}"
+    token = dashboard.token(HOSTILE)
+    headers = {"Ocp-Apim-Subscription-Key": KEY, "Authorization": f"Bearer {token}"}
+    assert http.get(FEED, params={"hendelsesnummer": 1}, headers=headers).status_code == 200
+    assert http.get(FEED, params={"hendelsesnummer": HOSTILE}, headers=headers).status_code == 400
+    http.post("/_emulator/faults", json={"kind": "latency", "latency_ms": 1, "consumer": consumer}).raise_for_status()
+
+    row = page.locator("#consumers-table tbody tr").filter(has_text="<img")
+    expect(row).to_have_count(1)
+    assert row.get_attribute("data-consumer") == consumer
+    expect(row.locator("td.consumer-name")).to_have_text(consumer)
+    expect(page.locator("#fault-list li").first).to_contain_text(f"for {consumer}")
+    journal = page.locator("#journal-table tbody tr").first
+    expect(journal).to_contain_text("400")
+    expect(journal.locator("td.journal-consumer")).to_have_text(consumer)
+    expect(journal.locator("td.request")).to_contain_text("hendelsesnummer=")
+
+    page.locator("#token-scope").fill(HOSTILE)
+    page.get_by_role("button", name="Mint token").click()
+    expect(page.locator("#token-info")).to_contain_text(f"scope {HOSTILE}")
+
+    assert page.locator("img, b").count() == 0
+    assert page.evaluate("window.injected") is None
+
+
 def test_local_style_timestamps_show_to_the_second_like_offset_ones(browser: Browser) -> None:
     """Spring's LocalDateTime drops trailing zeros (`…:00.12`, `…:10.5`); the table shows whole seconds all the same."""
     _require_chromium()
