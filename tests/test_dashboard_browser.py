@@ -175,6 +175,18 @@ def dashboard(browser: Browser, server: str) -> Iterator[Dashboard]:
             dashboard.watch.assert_clean()
 
 
+def test_a_missing_chromium_fails_the_run_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(globals(), "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="is missing: CI installs"):
+        _require_chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="is not installed"):
+        _require_chromium()
+
+
 def test_the_page_loads_clean_and_asks_only_the_emulator(dashboard: Dashboard) -> None:
     page = dashboard.page
     expect(page.locator("#browser-table tbody tr")).to_have_count(20)
