@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import tomllib
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -66,6 +70,43 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def build_stage_sources() -> list[str]:
+    """What the first stage copies from the build context (`COPY a b ./` without --from)."""
+    steps = instructions()
+    second_from = [index for index, (name, _) in enumerate(steps) if name == "FROM"][1]
+    sources: list[str] = []
+    for name, argument in steps[:second_from]:
+        if name == "COPY" and not argument.startswith("--from"):
+            sources.extend(argument.split()[:-1])
+    return sources
+
+
+def dockerignore_patterns() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
+    assert not any(pattern.startswith("!") for pattern in patterns), "exceptions are not modelled here"
+    return patterns
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    """Whether Docker leaves `path` (relative to the context) out: a pattern naming it or a folder above it."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: end + 1]) for end in range(len(parts))]
+    for pattern in patterns:
+        if pattern.startswith("**/"):
+            if any(fnmatch.fnmatchcase(part, pattern[3:]) for part in parts):
+                return True
+        elif any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes):
+            return True
+    return False
+
+
+def oldest_setuptools() -> str:
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    (minimum,) = [match.group(1) for text in requires if (match := re.fullmatch(r"setuptools>=([\d.]+)", text))]
+    return minimum
 
 
 def test_the_dockerfile_passes_hadolint() -> None:
@@ -143,3 +184,62 @@ def test_the_compose_consumer_command_catches_up_with_the_compose_emulator(tmp_p
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
     numbers = [json.loads(text)["hendelsesnummer"] for text in lines]
     assert numbers[:300] == list(range(1, 301))
+
+
+def test_the_wheel_the_image_builds_carries_the_package_data_and_runs(tmp_path: Path) -> None:
+    """The first stage's `pip wheel .`, on exactly the files it copies, with the oldest setuptools pyproject allows."""
+    patterns = dockerignore_patterns()
+    context = tmp_path / "context"
+    for source in build_stage_sources():
+        origin = ROOT / source
+        for path in [origin] if origin.is_file() else sorted(origin.rglob("*")):
+            relative = path.relative_to(ROOT).as_posix()
+            if path.is_file() and not ignored(relative, patterns):
+                (context / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, context / relative)
+    packaged = {path.relative_to(context).as_posix() for path in (context / "emulator").rglob("*") if path.is_file()}
+    assert {"emulator/openapi.json", "emulator/fixtures/small.json", "emulator/dashboard/app.js"} <= packaged
+
+    constraints = tmp_path / "constraints.txt"
+    oldest = oldest_setuptools()
+    constraints.write_text(f"setuptools>={oldest},<{int(oldest.split('.')[0]) + 1}\n")
+    wheels = tmp_path / "wheels"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    help_text = subprocess.run([*pip, "wheel", "--help"], capture_output=True, text=True, check=True).stdout
+    pinned = [f"--build-constraint={constraints}"] if "--build-constraint" in help_text else []
+    env = {**os.environ, "PIP_CONSTRAINT": str(constraints)}
+    built = subprocess.run(
+        [*pip, "wheel", "--quiet", "--no-deps", *pinned, "--wheel-dir", str(wheels), str(context)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    (wheel,) = wheels.glob("trygdehendelser_emulator-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert packaged <= set(archive.namelist())
+
+    # Installed on its own (the dependencies are this environment's), its console script serves the package data.
+    site = tmp_path / "site"
+    subprocess.run(
+        [*pip, "install", "--quiet", "--no-deps", "--no-index", "--target", str(site), str(wheel)], check=True
+    )
+    env = {"PYTHONPATH": str(site), "HOME": str(tmp_path), "EMULATOR_FIXTURE": "small"}
+    where = subprocess.run(
+        [sys.executable, "-c", "import emulator; print(emulator.__file__)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=tmp_path,
+        check=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(site)
+    command = [str(site / "bin" / exec_form("ENTRYPOINT")[0]), *exec_form("CMD")]
+    with running_server(command, env) as (base, banner), httpx.Client(base_url=base) as http:
+        assert "36 events (fixture small)" in banner
+        assert http.get("/openapi.json").json() == json.loads((ROOT / "openapi.json").read_text())
+        assert "<title>trygdehendelser-emulator</title>" in http.get("/").text
+        for asset in ("app.js", "style.css"):
+            shipped = (ROOT / "emulator" / "dashboard" / asset).read_bytes()
+            assert http.get(f"/_emulator/dashboard/{asset}").content == shipped
