@@ -368,11 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if arguments.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    # --verbose is about this program's batches, not httpcore's wire-level DEBUG lines (a dozen per request).
+    log.setLevel(logging.DEBUG if arguments.verbose else logging.INFO)
     # httpx logs every request at INFO; this program logs what matters itself.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     started = time.monotonic()

@@ -7,6 +7,7 @@ as the feed serves it, although the feed answered 503, 429, dropped connections 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -228,6 +229,18 @@ def test_the_example_consumer_resumes_from_its_cursor_and_drops_lines_of_an_unsa
             idle = run("--until", "1000", "--max-seconds", "0.5")
             assert (idle["ended"], idle["cursor"], idle.get("events", 0)) == ("max-seconds", 350, 0)
             assert idle["empty_polls"] >= 1
+
+
+def test_the_example_consumer_in_verbose_mode_logs_its_batches_and_not_the_http_wire(tmp_path: Path) -> None:
+    with running_server([*PYTHON_M, "serve", "--events", "300"]) as (base, banner):
+        command = _consumer_command(base, banner, tmp_path, "--until", "300", "--verbose")
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
+    assert finished.returncode == 0, finished.stderr
+    lines = finished.stderr.splitlines()
+    assert [line for line in lines if "DEBUG read 100 events" in line][-1].endswith("cursor at 300")
+    wire = [line for line in lines if re.search(r"connect_tcp|send_request|receive_response|response_closed", line)]
+    assert wire == [], wire[:5]
+    assert _summary(finished.stderr)["events"] == 300
 
 
 @pytest.mark.parametrize(
