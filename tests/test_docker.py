@@ -154,6 +154,12 @@ def test_the_compose_emulator_keeps_its_data_and_names_one_issuer() -> None:
     assert any(volume.endswith(f":{environment['EMULATOR_DATA_DIR']}") for volume in emulator["volumes"])
 
 
+def test_the_compose_demo_seeds_enough_events_to_watch_its_consumer_catch_up() -> None:
+    """The consumer reads pages of 100 a few thousand events a second: 500,000 keep it busy for a minute or two."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert int(compose["emulator"]["environment"]["EMULATOR_EVENTS"]) >= 500_000
+
+
 def test_the_compose_consumer_command_catches_up_with_the_compose_emulator(tmp_path: Path) -> None:
     """Both services' commands, run here: the emulator with compose's environment, the consumer's shell line."""
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
