@@ -29,6 +29,13 @@ def test_the_bundled_demo_client_may_read_the_feed_with_its_documented_secret() 
     assert demo.jwks == ()
 
 
+def test_the_clients_file_under_fixtures_is_the_bundled_one_and_loads_as_a_clients_file() -> None:
+    """`fixtures/clients.json` at the repository's top is what `--clients-file` users copy and edit."""
+    top = Path(__file__).resolve().parent.parent / "fixtures" / "clients.json"
+    assert top.read_text("utf-8") == resources.files("emulator").joinpath("fixtures/clients.json").read_text("utf-8")
+    assert ClientRegistry.load(top).get("trygdehendelser-demo") is not None
+
+
 def test_the_bundled_client_without_access_lacks_the_api_scope() -> None:
     registry = bundled()
     assert len(registry) == 2
