@@ -132,10 +132,18 @@ def token(settings: Settings, arguments: argparse.Namespace) -> int:
         "omit_claims": arguments.omit,
     }
     request = {name: value for name, value in request.items() if value is not None}
+    # A control plane protected by --admin-token wants the same token from its own command line.
+    headers = {"Authorization": f"Bearer {settings.admin_token}"} if settings.admin_token else {}
     try:
-        response = httpx.post(f"{url.rstrip('/')}/_emulator/tokens", json=request, timeout=10)
+        response = httpx.post(f"{url.rstrip('/')}/_emulator/tokens", json=request, headers=headers, timeout=10)
     except httpx.HTTPError as error:
         print(f"trygdehendelser-emulator token: cannot reach {url}: {error}", file=sys.stderr)
+        return 1
+    if response.status_code == 401 and not settings.admin_token:
+        print(
+            f"trygdehendelser-emulator token: {url} wants its admin token: --admin-token or EMULATOR_ADMIN_TOKEN",
+            file=sys.stderr,
+        )
         return 1
     if response.status_code != 200:
         print(f"trygdehendelser-emulator token: {response.status_code} {response.text}", file=sys.stderr)
@@ -254,6 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     token_parser.add_argument("--omit", action="append", default=[], metavar="NAME", help="leave a claim out")
     token_parser.add_argument("--json", action="store_true", help="print the whole token response")
+    token_parser.add_argument(
+        "--admin-token", help="the server's admin token, when it runs with one (EMULATOR_ADMIN_TOKEN)"
+    )
     token_parser.set_defaults(command=token)
 
     health_parser = commands.add_parser(

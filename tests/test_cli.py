@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -89,6 +91,56 @@ def test_the_token_command_mints_tokens_the_running_server_judges() -> None:
         assert status(mint("--scope", "nav:annet")) == 403
         assert status(mint("--claim", "iss=https://elsewhere.example/")) == 401
         assert status(mint("--omit", "exp")) == 401
+
+
+ADMIN_TOKEN = "admin-7c41e0"
+
+
+@pytest.fixture(scope="module")
+def protected_server() -> Iterator[str]:
+    """A server whose control plane wants an admin token."""
+    command = [sys.executable, "-m", "emulator", "serve", "--events", "20", "--admin-token", ADMIN_TOKEN]
+    with running_server(command) as (base, _):
+        yield base
+
+
+@pytest.mark.parametrize(
+    ("options", "env"),
+    [(["--admin-token", ADMIN_TOKEN], {}), ([], {"EMULATOR_ADMIN_TOKEN": ADMIN_TOKEN})],
+    ids=["option", "environment"],
+)
+def test_the_token_command_brings_the_admin_token_of_a_protected_server(
+    protected_server: str, options: list[str], env: dict[str, str]
+) -> None:
+    command = [sys.executable, "-m", "emulator", "token", "--url", protected_server, "--lifetime", "-60", *options]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env}, check=False)
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    headers = {"Ocp-Apim-Subscription-Key": "local-subscription-key", "Authorization": f"Bearer {token}"}
+    feed = httpx.get(f"{protected_server}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1", headers=headers)
+    assert (feed.status_code, feed.json()["message"]) == (
+        401,
+        "Unauthorized. Access token is missing or invalid. The token has expired.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ([], "wants its admin token: --admin-token or EMULATOR_ADMIN_TOKEN"),
+        (["--admin-token", "wrong"], "401"),
+    ],
+    ids=["none-given", "wrong-one"],
+)
+def test_the_token_command_without_the_right_admin_token_says_so(
+    protected_server: str, options: list[str], message: str
+) -> None:
+    environment = {name: value for name, value in os.environ.items() if name != "EMULATOR_ADMIN_TOKEN"}
+    command = [sys.executable, "-m", "emulator", "token", "--url", protected_server, *options]
+    done = subprocess.run(command, capture_output=True, text=True, env=environment, check=False)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert message in done.stderr
+    assert ADMIN_TOKEN not in done.stderr
 
 
 def test_generate_writes_a_fixture_with_the_digest_of_the_log(
