@@ -151,6 +151,8 @@ def test_a_minted_token_is_judged_by_the_gateway(
         {"client_id": ""},
         {"claims": ["exp"]},
         {"omit_claims": "exp"},
+        {"claims": {"iss": 5}},
+        {"claims": {"iss": None}},
     ],
     ids=[
         "organisation-number-too-short",
@@ -160,12 +162,22 @@ def test_a_minted_token_is_judged_by_the_gateway(
         "empty-client-id",
         "claims-not-an-object",
         "omit-claims-not-a-list",
+        "iss-a-number",
+        "iss-null",
     ],
 )
 def test_a_bad_mint_request_gets_fastapis_422(app: FastAPI, request_body: dict[str, Any]) -> None:
     response = post(app, "/_emulator/tokens", request_body)
     assert response.status_code == 422
     assert "detail" in response.json()
+
+
+def test_a_mint_request_with_an_issuer_that_is_no_string_says_why_it_is_refused(app: FastAPI) -> None:
+    """PyJWT signs no token whose `iss` is not a string; the answer says so rather than failing with a 500."""
+    response = post(app, "/_emulator/tokens", {"claims": {"iss": 5}})
+    assert response.status_code == 422
+    assert "claims.iss must be a string" in response.text
+    assert "--omit iss" in response.text
 
 
 # --- client registration ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from emulator import __version__
 from emulator.backend import Backend
@@ -57,6 +57,17 @@ class MintRequest(BaseModel):
         default_factory=dict, description='Claims to add or override, e.g. {"iss": "https://elsewhere/"}.'
     )
     omit_claims: list[str] = Field(default_factory=list, description='Claims to leave out, e.g. ["iat"].')
+
+    @field_validator("claims")
+    @classmethod
+    def _issuer_is_a_string(cls, claims: dict[str, Any]) -> dict[str, Any]:
+        if "iss" in claims and not isinstance(claims["iss"], str):
+            # PyJWT refuses to sign such a token; say so instead of failing.
+            raise ValueError(
+                "claims.iss must be a string (the signer takes no other); for a token without an issuer, "
+                "use omit_claims (--omit iss)"
+            )
+        return claims
 
 
 class TokenResponse(BaseModel):
