@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -410,6 +410,30 @@ def test_open_mode_accepts_an_unknown_client(maskinporten: Maskinporten, attack:
 def test_a_malformed_token_request_is_refused(maskinporten: Maskinporten, kwargs: dict[str, Any], error: str) -> None:
     response = maskinporten.request("POST", TOKEN, **kwargs)
     assert (response.status_code, response.json()["error"]) == (400, error)
+
+
+@pytest.mark.parametrize("chunk_bytes", [16 * 1024, 1024 * 1024], ids=["small-chunks", "one-megabyte-chunks"])
+def test_a_huge_body_sent_in_chunks_without_a_length_is_refused_before_it_is_all_read(
+    maskinporten: Maskinporten, chunk_bytes: int
+) -> None:
+    """No Content-Length to judge by: the endpoint stops reading at its limit instead of holding it all."""
+    pulled = 0
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal pulled
+        for _ in range(256):
+            pulled += 1
+            yield b"a" * chunk_bytes
+
+    response = maskinporten.request(
+        "POST", TOKEN, content=body(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": "invalid_request", "error_description": "The token request is too large"},
+    )
+    assert "content-length" not in {name.lower() for name in response.request.headers}
+    assert pulled <= 64 * 1024 // chunk_bytes + 1
 
 
 @pytest.mark.parametrize(

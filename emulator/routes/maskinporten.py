@@ -38,9 +38,12 @@ def routes(server: AuthorizationServer) -> list[Route]:
         declared = request.headers.get("content-length", "0")
         if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
             raise OAuthError("invalid_request", "The token request is too large")
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            raise OAuthError("invalid_request", "The token request is too large")
+        # Read as it arrives, so a body sent in chunks without a length stops at the limit, not in memory.
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                raise OAuthError("invalid_request", "The token request is too large")
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
