@@ -49,11 +49,15 @@ class TokenRequest:
         if authorization is None or authorization[:6].lower() != "basic ":
             return None
         try:
-            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
-        except (ValueError, UnicodeDecodeError):
+            raw = base64.b64decode(authorization[6:].strip(), validate=True)
+        except ValueError:
             raise OAuthError(
                 "invalid_client", "The Basic credentials are not valid base64", 401, BASIC_CHALLENGE
             ) from None
+        try:
+            decoded = raw.decode()
+        except UnicodeDecodeError:
+            raise OAuthError("invalid_client", "The Basic credentials are not UTF-8", 401, BASIC_CHALLENGE) from None
         client_id, separator, secret = decoded.partition(":")
         if not separator:
             raise OAuthError(
@@ -106,8 +110,12 @@ class AuthorizationServer:
             raise OAuthError("invalid_request", "assertion is missing")
         header, unverified = _unverified(assertion)
         client_id = unverified.get("iss")
-        if not isinstance(client_id, str) or not client_id:
+        if client_id is None or client_id == "":
             raise OAuthError("invalid_grant", "Invalid assertion: iss (your client_id) is missing")
+        if not isinstance(client_id, str):
+            raise OAuthError(
+                "invalid_grant", f"Invalid assertion: iss (your client_id) must be a string, was {client_id!r}"[:200]
+            )
         client = self.clients.get(client_id)
         if client is None and self.mode is Mode.STRICT:
             raise OAuthError(
@@ -207,6 +215,9 @@ class AuthorizationServer:
         jti = claims.get("jti")
         if jti is None and self.mode is Mode.STRICT:
             raise OAuthError("invalid_grant", "Invalid assertion: jti is required")
+        if jti is not None and not isinstance(jti, str):
+            # RFC 7519 §4.1.7: a case-sensitive string; judged alike whether or not the signature could be checked.
+            raise OAuthError("invalid_grant", f"Invalid assertion: jti must be a string, was {jti!r}"[:200])
         if jti is not None and self._replay.seen(str(jti)):
             raise OAuthError("invalid_grant", f"Invalid assertion: jti {jti!r} has been used before")
 
@@ -225,8 +236,11 @@ def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         header = jwt.get_unverified_header(assertion)
         claims = jwt.decode(assertion, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        raise OAuthError("invalid_grant", "Invalid assertion: it is not a JWT") from None
+    except jwt.DecodeError as error:
+        # PyJWT names the part that fails ("Not enough segments", "Invalid payload string: ..."), never its content.
+        raise OAuthError("invalid_grant", f"Invalid assertion: it is not a JWT ({error})") from None
+    except jwt.InvalidTokenError as error:
+        raise OAuthError("invalid_grant", f"Invalid assertion: its header is malformed ({error})") from None
     if header.get("alg") not in ALGORITHMS:
         raise OAuthError(
             "invalid_grant",
@@ -241,7 +255,15 @@ def _verified(assertion: str, algorithm: str, key: rsa.RSAPublicKey) -> dict[str
             assertion,
             key,
             algorithms=[algorithm],
-            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False, "verify_aud": False},
+            # Times, aud and jti are judged by the server's own rules in both modes; sub is not Maskinporten's.
+            options={
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+                "verify_aud": False,
+                "verify_jti": False,
+                "verify_sub": False,
+            },
         )
     except jwt.InvalidSignatureError:
         raise OAuthError("invalid_grant", "Invalid assertion: the signature does not verify") from None

@@ -259,8 +259,32 @@ def test_an_assertion_whose_iss_is_not_a_string_is_an_invalid_grant() -> None:
     assert refusal(server, bearer(token)) == (
         "invalid_grant",
         400,
-        "Invalid assertion: iss (your client_id) is missing",
+        "Invalid assertion: iss (your client_id) must be a string, was ['registrert']",
     )
+
+
+@pytest.mark.parametrize(
+    ("client_id", "key_name"),
+    [(REGISTERED.client_id, "client"), ("ny-klient", "unknown")],
+    ids=["registered-signature-checked", "unknown-signature-unchecked"],
+)
+@pytest.mark.parametrize("jti", [12345, {"id": 1}, ["a"]], ids=["a-number", "an-object", "a-list"])
+def test_a_jti_that_is_not_a_string_is_refused_whether_or_not_the_signature_was_checked(
+    client_id: str, key_name: str, jti: object
+) -> None:
+    server, _ = make_server()
+    token = rs256_by_hand(rsa_key(key_name), {"alg": "RS256", "kid": CLIENT_KID}, claims(iss=client_id, jti=jti))
+    assert refusal(server, bearer(token)) == (
+        "invalid_grant",
+        400,
+        f"Invalid assertion: jti must be a string, was {jti!r}",
+    )
+
+
+def test_a_sub_claim_that_is_not_a_string_is_ignored_as_maskinporten_ignores_sub() -> None:
+    server, _ = make_server()
+    token = rs256_by_hand(CLIENT_KEY, {"alg": "RS256", "kid": CLIENT_KID}, claims(sub=7))
+    assert server.token(bearer(token)).scope == API_SCOPE
 
 
 @pytest.mark.parametrize("name", ["iat", "exp"], ids=["iat-nan", "exp-nan"])
@@ -312,16 +336,21 @@ def _reheaded(header: dict[str, Any]) -> str:
 @pytest.mark.parametrize(
     ("token", "error", "description"),
     [
-        (lambda: "ikke-en-jwt", "invalid_grant", "Invalid assertion: it is not a JWT"),
+        (lambda: "ikke-en-jwt", "invalid_grant", "Invalid assertion: it is not a JWT (Not enough segments)"),
+        (
+            lambda: f"{segment({'alg': 'RS256', 'kid': CLIENT_KID})}.{segment([1, 2])}.c2ln",  # type: ignore[arg-type]
+            "invalid_grant",
+            "Invalid assertion: it is not a JWT (Invalid payload string: must be a json object)",
+        ),
         (
             lambda: rs256_by_hand(CLIENT_KEY, {"alg": "RS256", "kid": 7}, claims()),
             "invalid_grant",
-            "Invalid assertion: it is not a JWT",
+            "Invalid assertion: its header is malformed (Key ID header parameter must be a string)",
         ),
         (
             lambda: rs256(CLIENT_KEY, claims(), {"kid": CLIENT_KID, "crit": "exp"}),
             "invalid_grant",
-            "Invalid assertion: it is not a JWT",
+            "Invalid assertion: its header is malformed (Invalid 'crit' header: must be a non-empty list)",
         ),
         (
             lambda: hs256(public_pem_of(CLIENT_KEY), {"alg": "HS256", "kid": CLIENT_KID}, claims()),
@@ -366,6 +395,7 @@ def _reheaded(header: dict[str, Any]) -> str:
     ],
     ids=[
         "not-a-jwt",
+        "payload-not-an-object",
         "kid-a-number",
         "crit-not-a-list",
         "hs256-with-the-public-key-pem",
@@ -596,11 +626,15 @@ def test_http_basic_credentials_are_read_as_rfc_6749_says(
 
 
 @pytest.mark.parametrize(
-    "authorization",
-    ["Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode(), "Basic " + base64.b64encode(b"\xff:x").decode()],
+    ("authorization", "description"),
+    [
+        ("Basic !!!", "The Basic credentials are not valid base64"),
+        ("Basic " + base64.b64encode(b"no-colon").decode(), "The Basic credentials have no ':' between id and secret"),
+        ("Basic " + base64.b64encode(b"\xff:x").decode(), "The Basic credentials are not UTF-8"),
+    ],
     ids=["not-base64", "no-colon", "not-utf8"],
 )
-def test_malformed_http_basic_credentials_are_invalid_client_401(authorization: str) -> None:
+def test_malformed_http_basic_credentials_are_invalid_client_401(authorization: str, description: str) -> None:
     with pytest.raises(OAuthError) as caught:
         TokenRequest.basic(authorization)
-    assert (caught.value.error, caught.value.status) == ("invalid_client", 401)
+    assert (caught.value.error, caught.value.status, caught.value.message) == ("invalid_client", 401, description)
