@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from emulator.keys import same_key
 from emulator.testing import InProcessClient
 from emulator.tokens import API_SCOPE
-from emulator.trust import IssuerConfig, parse_trusted_issuers, trusted_issuer
+from emulator.trust import REFRESH_SECONDS, RETRY_SECONDS, IssuerConfig, parse_trusted_issuers, trusted_issuer
 from tests.conftest import AppFactory
 from tests.tokencraft import NOW, jwk_of, kid_of, rs256, rsa_key
 
@@ -220,3 +220,70 @@ def test_an_unreachable_jwks_url_means_401_and_the_emulators_own_tokens_still_wo
     app = trusting(fresh_app, f"http://127.0.0.1:{_closed_port()}/jwks")
     assert feed(app, other_token())[0] == 401
     assert feed(app, own_token(app))[0] == 200
+
+
+class FakeMonotonic:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def remote(jwks_server: JwksServer) -> tuple[Any, FakeMonotonic]:
+    clock = FakeMonotonic()
+    return trusted_issuer(IssuerConfig(OTHER_ISSUER, jwks_server.url), monotonic=clock).key_for, clock
+
+
+def test_a_jwks_url_is_asked_once_for_many_tokens_with_a_kid_it_lacks(jwks_server: JwksServer) -> None:
+    """Each fetch holds up the whole server: a negative test's unknown kid must not cost one per request."""
+    key_for, clock = remote(jwks_server)
+    assert [key_for("ukjent") for _ in range(50)] == [None] * 50
+    assert len(jwks_server.requests) == 1
+    assert key_for(OTHER_KID) is not None  # from the set already fetched
+    clock.now += RETRY_SECONDS
+    assert key_for("ukjent") is None
+    assert len(jwks_server.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "document"),
+    [(500, b"{}"), (200, b"not json"), (200, b"[1, 2]")],
+    ids=["server-error", "not-json", "not-an-object"],
+)
+def test_a_failing_jwks_url_is_asked_again_only_after_the_retry_interval(
+    jwks_server: JwksServer, status: int, document: bytes
+) -> None:
+    good = jwks_server.document
+    jwks_server.status, jwks_server.document = status, document
+    key_for, clock = remote(jwks_server)
+    assert [key_for(OTHER_KID) for _ in range(20)] == [None] * 20
+    assert len(jwks_server.requests) == 1
+    jwks_server.status, jwks_server.document = 200, good
+    clock.now += RETRY_SECONDS - 1
+    assert key_for(OTHER_KID) is None
+    clock.now += 1
+    assert key_for(OTHER_KID) is not None
+    assert len(jwks_server.requests) == 2
+
+
+def test_a_fetched_set_is_fetched_again_after_its_lifetime_and_kept_when_that_fails(jwks_server: JwksServer) -> None:
+    key_for, clock = remote(jwks_server)
+    assert key_for(OTHER_KID) is not None
+    clock.now += REFRESH_SECONDS - 1
+    assert key_for(OTHER_KID) is not None
+    assert len(jwks_server.requests) == 1
+    jwks_server.status = 503
+    clock.now += 1
+    assert key_for(OTHER_KID) is not None  # the refresh failed: the last good keys still count
+    assert len(jwks_server.requests) == 2
+
+
+def test_a_key_that_cannot_be_read_leaves_the_rest_of_a_fetched_set_usable(jwks_server: JwksServer) -> None:
+    broken = {"kty": "RSA", "kid": "brukket", "n": "!!", "e": "AQAB"}
+    jwks_server.document = json.dumps({"keys": [broken, "not a key", jwk_of(OTHER)]}).encode()
+    key_for, _ = remote(jwks_server)
+    assert key_for("brukket") is None
+    assert key_for(OTHER_KID) is not None
