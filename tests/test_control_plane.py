@@ -509,6 +509,44 @@ def test_the_journal_never_stores_a_subscription_key_given_in_the_query(make: Ma
     assert entry["query"] == "hendelsesnummer=3&subscription-key=%2A%2A%2A"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "query", "stored"),
+    [
+        ("GET", FEED, "hendelsesnummer=3&access_token=eyJ-hemmelig", "hendelsesnummer=3&access_token=%2A%2A%2A"),
+        ("GET", FEED, "access%5Ftoken=eyJ-hemmelig&hendelsesnummer=3", "access_token=%2A%2A%2A&hendelsesnummer=3"),
+        (
+            "POST",
+            "/maskinporten/token",
+            "grant_type=client_credentials&client_id=trygdehendelser-demo&client_secret=hemmelig",
+            "grant_type=client_credentials&client_id=trygdehendelser-demo&client_secret=%2A%2A%2A",
+        ),
+        (
+            "POST",
+            "/maskinporten/token",
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=eyJ-hemmelig",
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=%2A%2A%2A",
+        ),
+        ("GET", FEED, "hendelsesnummer=%33&antallHendelser=2", "hendelsesnummer=%33&antallHendelser=2"),
+    ],
+    ids=[
+        "bearer-token-in-the-feeds-query",
+        "percent-encoded-name",
+        "client-secret-in-the-token-endpoints-query",
+        "assertion-in-the-token-endpoints-query",
+        "nothing-secret-is-kept-as-sent",
+    ],
+)
+def test_the_journal_never_stores_a_token_assertion_or_secret_given_in_a_query(
+    make: Make, method: str, path: str, query: str, stored: str
+) -> None:
+    emulator = make()
+    emulator.http.request(method, f"{path}?{query}")
+    journal = emulator.call("GET", "/_emulator/journal")
+    assert "hemmelig" not in journal.text
+    (entry,) = journal.json()["entries"]
+    assert entry["query"] == stored
+
+
 def test_the_consumer_view_shows_requested_delivered_lag_and_counts_by_status(emulator: Emulator) -> None:
     assert emulator.feed(1, antallHendelser=100).status_code == 200
     assert emulator.feed(101, antallHendelser=100).status_code == 200

@@ -13,7 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from emulator.backend import Backend
 
 _REDACTED = "***"
-_SECRET_PARAMETERS = frozenset({"subscription-key"})
+# What a consumer may put in a query string by mistake or by habit: the key (API Management takes it there), a
+# bearer token (RFC 6750 §2.3), and on the token endpoint an assertion or a client secret.
+_SECRET_PARAMETERS = frozenset(
+    {"subscription-key", "access_token", "assertion", "client_assertion", "client_secret", "refresh_token"}
+)
+
+
+def _may_hold_secret(text: str) -> bool:
+    """A cheap first look, since most queries name none of them; `%` too, as a name may come percent-encoded."""
+    return "subscription-key" in text or "token" in text or "assertion" in text or "secret" in text or "%" in text
 
 
 class Observer:
@@ -52,8 +61,10 @@ class Observer:
 
 
 def redacted_query(text: str) -> str:
-    """The query string with any subscription key masked, so the journal never holds one."""
-    if "subscription-key" not in text:
+    """The query string with any key, token, assertion or secret masked, so the journal never holds one."""
+    if not _may_hold_secret(text):
         return text
     pairs = parse_qsl(text, keep_blank_values=True)
+    if not any(name in _SECRET_PARAMETERS for name, _ in pairs):
+        return text
     return urlencode([(name, _REDACTED if name in _SECRET_PARAMETERS else value) for name, value in pairs])
