@@ -1,8 +1,9 @@
 """The fake Maskinporten: its metadata, and the token endpoint's grants dispatched through a table.
 
-`open` mode (local work) takes any client and checks a signature whenever it has a key for it (a
-registered JWK, or the `x5c` certificate); `strict` mode takes only registered clients, their registered
-keys and scopes, and requires `jti`. Both check everything else Maskinporten checks in an assertion.
+`open` mode (local work) takes any client: a registered one must sign with a key or certificate it
+registered, an unknown one is checked against the `x5c` certificate it sends, or not at all with only a
+`kid`; `strict` mode takes only registered clients, their registered keys and scopes, and requires `jti`.
+Both check everything else Maskinporten checks in an assertion.
 """
 
 from __future__ import annotations
@@ -172,7 +173,9 @@ class AuthorizationServer:
                 raise OAuthError(
                     "invalid_grant", f"Invalid assertion: x5c[0] is not an RSA certificate ({error})"
                 ) from None
-            if self.mode is Mode.STRICT and client is not None and not client.trusts_certificate_key(key):
+            # A registered client is held to what it registered, in either mode (as with kid below): otherwise
+            # anyone could sign as it, and get its organisation, with a self-made certificate.
+            if client is not None and not client.trusts_certificate_key(key):
                 raise OAuthError("invalid_client", f"The certificate in x5c is not registered for {client.client_id!r}")
             return key, "virksomhetssertifikat"
         kid = header.get("kid")

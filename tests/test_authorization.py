@@ -480,8 +480,9 @@ def test_a_malformed_x5c_is_an_invalid_grant(x5c: object) -> None:
     assert message.startswith("Invalid assertion: x5c")
 
 
-def test_strict_mode_takes_only_a_certificate_registered_for_the_client() -> None:
-    server, _ = make_server(Mode.STRICT)
+@pytest.mark.parametrize("mode", list(Mode), ids=[mode.value for mode in Mode])
+def test_a_registered_client_may_use_only_a_certificate_registered_for_it(mode: Mode) -> None:
+    server, _ = make_server(mode)
     assert server.token(bearer(assertion(header={"x5c": [CERTIFICATE]}))).scope == API_SCOPE
     other = rsa_key("certificate holder")
     token = rs256(other, claims(), {"x5c": [self_signed_certificate(other)]})
@@ -489,6 +490,21 @@ def test_strict_mode_takes_only_a_certificate_registered_for_the_client() -> Non
         "invalid_client",
         400,
         "The certificate in x5c is not registered for 'registrert'",
+    )
+
+
+@pytest.mark.parametrize("mode", list(Mode), ids=[mode.value for mode in Mode])
+@pytest.mark.parametrize(
+    "client_id", [REGISTERED.client_id, SECRETLESS.client_id], ids=["with-a-certificate", "with-none"]
+)
+def test_no_one_signs_as_a_registered_client_with_a_self_made_certificate(mode: Mode, client_id: str) -> None:
+    server, _ = make_server(mode)
+    impostor = rsa_key("impostor")
+    token = rs256(impostor, claims(iss=client_id), {"x5c": [self_signed_certificate(impostor)]})
+    assert refusal(server, bearer(token)) == (
+        "invalid_client",
+        400,
+        f"The certificate in x5c is not registered for {client_id!r}",
     )
 
 
