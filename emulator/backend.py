@@ -7,11 +7,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 
+from emulator import configuration
 from emulator.appends import Appender
 from emulator.authorization import AuthorizationServer
-from emulator.clients import ClientRegistry
 from emulator.clock import ControlledClock
 from emulator.consumers import ConsumerTracker
 from emulator.digest import LogDigest
@@ -19,21 +18,18 @@ from emulator.errors import EmulatorError
 from emulator.events import NewEvent
 from emulator.faults import Decision, FaultKind, Faults
 from emulator.feed import FeedQuery, select_page
-from emulator.fixture import SeededLog, load_seeded_log
+from emulator.fixture import SeededLog
 from emulator.fragments import FragmentCache
 from emulator.gateway import Admission, Credentials, Gateway, parse_subscription_keys
 from emulator.journal import Journal
-from emulator.keys import SigningKey
 from emulator.live import LiveSchedule, LiveSpec, Pattern
 from emulator.log import EventLog, Rows
 from emulator.metrics import Metrics
-from emulator.ratelimit import RateLimiter
 from emulator.replay import ReplayGuard
 from emulator.settings import Settings
 from emulator.store import Store, StoredClock, StoreMismatchError
 from emulator.timestamps import OsloTime
 from emulator.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
-from emulator.trust import parse_trusted_issuers, trusted_issuer
 from emulator.wire import error_body, page_body
 
 
@@ -79,20 +75,21 @@ class Backend:
     def from_settings(cls, settings: Settings, clock: ControlledClock | None = None) -> Backend:
         started = time.perf_counter()
         clock = clock or ControlledClock()
-        seeded = load_seeded_log(settings)
-        key = SigningKey.load(settings.signing_key_file) if settings.signing_key_file else SigningKey.generate()
+        seeded = configuration.seeded_log(settings)
+        key = configuration.signing_key(settings)
         issuer = TokenIssuer(
             settings.issuer_url, key, clock, settings.token_lifetime, random.Random(f"jti-{settings.seed}")
         )
-        authorization = AuthorizationServer(issuer, _clients(settings), settings.auth_mode, clock, ReplayGuard(clock))
+        authorization = AuthorizationServer(
+            issuer, configuration.clients(settings), settings.auth_mode, clock, ReplayGuard(clock)
+        )
         own = TrustedIssuer(issuer.issuer, lambda kid: key.private_key.public_key() if kid == key.kid else None)
-        others = [trusted_issuer(config) for config in parse_trusted_issuers(settings.trusted_issuers)]
         gateway = Gateway(
             parse_subscription_keys(settings.subscription_keys),
-            TokenVerifier([own, *others], clock),
-            _rate_limiter(settings.rate_limit, clock),
+            TokenVerifier([own, *configuration.trusted_issuers(settings)], clock),
+            configuration.rate_limiter(settings, clock),
         )
-        store = Store.open(settings.data_dir, log_identity=seeded.identity) if settings.data_dir else None
+        store = configuration.store(settings, seeded.identity)
         backend = cls(settings, seeded, clock, authorization, gateway, store)
         backend._replay_store()
         if settings.live_rate > 0:
@@ -234,19 +231,3 @@ def consumer_name(admission: Admission, gateway: Gateway) -> str:
     if admission.client_id:
         return f"client:{admission.client_id}"
     return f"key:{gateway.key_label(admission.subscription_key)}"
-
-
-def _clients(settings: Settings) -> ClientRegistry:
-    if settings.clients_file is not None:
-        return ClientRegistry.load(settings.clients_file)
-    return ClientRegistry.from_json(resources.files("emulator").joinpath("fixtures/clients.json").read_text("utf-8"))
-
-
-def _rate_limiter(text: str, clock: ControlledClock) -> RateLimiter | None:
-    if not text.strip():
-        return None
-    calls, _, period = text.partition("/")
-    try:
-        return RateLimiter(clock, int(calls), int(period or "60"))
-    except ValueError:
-        raise ValueError(f"rate_limit must look like CALLS/SECONDS, e.g. 100/60; got {text!r}") from None

@@ -40,11 +40,12 @@ def serve(settings: Settings, _: argparse.Namespace) -> int:
     # only after, so that until the log is built a connection is refused rather than left waiting.
     listener = _bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": listener.getsockname()[1]})
+    from emulator.configuration import SettingsError
     from emulator.store import StoreMismatchError
 
     try:
         app = create_app(settings)
-    except StoreMismatchError as error:
+    except (SettingsError, StoreMismatchError) as error:
         listener.close()
         raise SystemExit(f"trygdehendelser-emulator: {error}") from None
     _listen(listener, settings.host, settings.port)

@@ -191,3 +191,9 @@ def test_serve_on_a_port_in_use_says_so() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
             main(["serve", "--port", str(port)])
+
+
+def test_serve_with_an_unusable_settings_file_says_which_in_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "clients.json"
+    with pytest.raises(SystemExit, match=r"^trygdehendelser-emulator: --clients-file \(EMULATOR_CLIENTS_FILE\): "):
+        main(["serve", "--port", "0", "--events", "10", "--clients-file", str(missing)])

@@ -1,0 +1,82 @@
+"""What the settings that name files or hold text load into; a failure is a SettingsError naming the setting."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from importlib import resources
+from typing import TypeVar
+
+from emulator.clients import ClientRegistry
+from emulator.clock import Clock
+from emulator.fixture import SeededLog, load_seeded_log
+from emulator.keys import SigningKey
+from emulator.ratelimit import RateLimiter
+from emulator.settings import Settings
+from emulator.store import Store
+from emulator.tokens import TrustedIssuer
+from emulator.trust import parse_trusted_issuers, trusted_issuer
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting the emulator cannot use: a missing or malformed file, or text it cannot read."""
+
+
+def seeded_log(settings: Settings) -> SeededLog:
+    return _loaded("fixture", lambda: load_seeded_log(settings))
+
+
+def signing_key(settings: Settings) -> SigningKey:
+    path = settings.signing_key_file
+    return _loaded("signing_key_file", lambda: SigningKey.load(path)) if path else SigningKey.generate()
+
+
+def clients(settings: Settings) -> ClientRegistry:
+    path = settings.clients_file
+    if path is not None:
+        return _loaded("clients_file", lambda: ClientRegistry.load(path))
+    bundled = resources.files("emulator").joinpath("fixtures/clients.json").read_text("utf-8")
+    return ClientRegistry.from_json(bundled)
+
+
+def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:
+    return _loaded(
+        "trusted_issuers",
+        lambda: [trusted_issuer(config) for config in parse_trusted_issuers(settings.trusted_issuers)],
+    )
+
+
+def rate_limiter(settings: Settings, clock: Clock) -> RateLimiter | None:
+    text = settings.rate_limit
+    if not text.strip():
+        return None
+    calls, _, period = text.partition("/")
+    try:
+        return RateLimiter(clock, int(calls), int(period or "60"))
+    except ValueError:
+        raise _error("rate_limit", f"must look like CALLS/SECONDS, e.g. 100/60, not {text!r}") from None
+
+
+def store(settings: Settings, log_identity: str) -> Store | None:
+    data_dir = settings.data_dir
+    if data_dir is None:
+        return None
+    return _loaded("data_dir", lambda: Store.open(data_dir, log_identity=log_identity))
+
+
+def _loaded(setting: str, load: Callable[[], T]) -> T:
+    try:
+        return load()
+    except json.JSONDecodeError as error:
+        raise _error(setting, f"not valid JSON ({error})") from error
+    except (OSError, ValueError, sqlite3.Error) as error:
+        raise _error(setting, str(error)) from error
+
+
+def _error(setting: str, reason: str) -> SettingsError:
+    # Named as the user set it: an option of `serve`, or its environment variable.
+    option = "--" + setting.replace("_", "-")
+    return SettingsError(f"{option} (EMULATOR_{setting.upper()}): {reason}")

@@ -1,0 +1,104 @@
+"""Settings that name files or hold text: what they load, and a one-line error naming the setting when they cannot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator import configuration
+from emulator.clock import ControlledClock
+from emulator.configuration import SettingsError
+from emulator.settings import Settings
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", encoding="utf-8")
+    return {"broken": broken, "not_a_key": not_a_key, "missing": tmp_path / "missing.json", "dir": tmp_path}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "load", "reason"),
+    [
+        ("signing_key_file", "missing", configuration.signing_key, "No such file"),
+        ("signing_key_file", "not_a_key", configuration.signing_key, "deserialize|PEM"),
+        ("clients_file", "missing", configuration.clients, "No such file"),
+        ("clients_file", "broken", configuration.clients, "not valid JSON"),
+        ("fixture", "broken", configuration.seeded_log, "not JSON"),
+        ("fixture", "missing", configuration.seeded_log, "not a preset"),
+        (
+            "data_dir",
+            "broken",
+            lambda settings: configuration.store(settings, "identity"),
+            "File exists|Not a directory",
+        ),
+    ],
+    ids=[
+        "key-missing",
+        "key-not-a-key",
+        "clients-missing",
+        "clients-not-json",
+        "fixture-not-json",
+        "fixture-missing",
+        "data-dir-a-file",
+    ],
+)
+def test_an_unusable_file_is_a_settings_error_naming_the_setting(
+    files: dict[str, Path], setting: str, value: str, load: object, reason: str
+) -> None:
+    overrides: dict[str, Any] = {setting: str(files[value]) if setting == "fixture" else files[value]}
+    settings = Settings(events=10, **overrides)
+    option = "--" + setting.replace("_", "-")
+    with pytest.raises(SettingsError, match=rf"^{option} \(EMULATOR_{setting.upper()}\): .*({reason})"):
+        load(settings)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[{", "not valid JSON"),
+        ('{"issuer": "x"}', "JSON list"),
+        ('[{"issuer": "http://mock/", "jwks": "/no/such/jwks.json"}]', "No such file"),
+    ],
+    ids=["not-json", "not-a-list", "jwks-file-missing"],
+)
+def test_unusable_trusted_issuers_are_a_settings_error(text: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match=rf"^--trusted-issuers \(EMULATOR_TRUSTED_ISSUERS\): .*{reason}"):
+        configuration.trusted_issuers(Settings(trusted_issuers=text))
+
+
+@pytest.mark.parametrize("text", ["abc", "/60", "0/60", "10/0", "1.5/60", "10/minute"], ids=str)
+def test_a_rate_limit_that_is_not_calls_per_seconds_is_a_settings_error(text: str) -> None:
+    with pytest.raises(SettingsError, match=r"^--rate-limit \(EMULATOR_RATE_LIMIT\): must look like CALLS/SECONDS"):
+        configuration.rate_limiter(Settings(rate_limit=text), ControlledClock())
+
+
+@pytest.mark.parametrize(("text", "calls", "seconds"), [("100/60", 100, 60), ("5", 5, 60)], ids=["both", "calls-only"])
+def test_a_rate_limit_reads_calls_per_seconds(text: str, calls: int, seconds: int) -> None:
+    limiter = configuration.rate_limiter(Settings(rate_limit=text), ControlledClock())
+    assert limiter is not None
+    assert (limiter.calls, limiter.period_seconds) == (calls, seconds)
+
+
+def test_unset_settings_load_their_defaults() -> None:
+    settings = Settings(events=10)
+    assert configuration.store(settings, "identity") is None
+    assert configuration.rate_limiter(settings, ControlledClock()) is None
+    assert configuration.trusted_issuers(settings) == []
+    assert configuration.clients(settings).get("trygdehendelser-demo") is not None
+
+
+def test_a_trusted_issuers_jwks_file_is_loaded(tmp_path: Path) -> None:
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": []}), encoding="utf-8")
+    (trusted,) = configuration.trusted_issuers(
+        Settings(trusted_issuers=json.dumps([{"issuer": "http://mock/", "jwks": str(jwks)}]))
+    )
+    assert trusted.issuer == "http://mock/"
+    assert trusted.key_for("unknown") is None
