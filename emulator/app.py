@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -80,6 +85,7 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
         app.include_router(router)
     app.add_exception_handler(EmulatorError, render_error)
     app.add_exception_handler(StarletteHTTPException, render_http_exception)
+    app.add_exception_handler(RequestValidationError, render_validation_error)
     app.add_middleware(Observer, backend=backend, token_path=f"{maskinporten.issuer_path(backend.authorization)}token")
     return app
 
@@ -108,3 +114,23 @@ async def render_http_exception(request: Request, error: Exception) -> Response:
     if error.status_code in (404, 405) and not request.url.path.startswith(f"{CONTROL_PREFIX}/"):
         return await render_error(request, NotFoundError())
     return await http_exception_handler(request, error)
+
+
+async def render_validation_error(_: Request, error: Exception) -> Response:
+    """FastAPI's 422, except that a NaN or an infinity in the refused input is named, not a failure to render.
+
+    Python's JSON reader turns `NaN`, `Infinity` and `1e400` into floats that JSON cannot carry back, and the
+    stock handler, which echoes the input, would answer such a body with a 500.
+    """
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value

@@ -755,6 +755,15 @@ BAD_INPUT = [
     _bad("wait-timeout-zero", "GET", "/consumers/key:1/wait?timeout=0"),
     _bad("wait-timeout-too-long", "GET", "/consumers/key:1/wait?timeout=301"),
     _bad("wait-timeout-not-a-number", "GET", "/consumers/key:1/wait?timeout=soon"),
+    # Python's JSON reader takes these; the answer must still be a 4xx that JSON can carry.
+    _bad("events-generate-nan", "POST", "/events", b'{"generate": NaN}'),
+    _bad("events-generate-beyond-any-float", "POST", "/events", b'{"generate": 1e400}'),
+    _bad("live-rate-nan", "PUT", "/live", b'{"rate": NaN}'),
+    _bad("live-rate-infinite", "PUT", "/live", b'{"rate": Infinity}'),
+    _bad("faults-probability-nan", "POST", "/faults", b'{"kind": "drop", "probability": NaN}'),
+    _bad("faults-latency-infinite", "POST", "/faults", b'{"kind": "latency", "latency_ms": -Infinity}'),
+    _bad("tokens-lifetime-beyond-any-float", "POST", "/tokens", b'{"lifetime_seconds": 1e400}'),
+    _bad("clock-advance-nan", "POST", "/clock", b'{"action": "advance", "seconds": NaN}'),
     _bad("unknown-path", "GET", "/nothing-here"),
     _bad("unknown-method", "DELETE", "/status"),
 ]
