@@ -755,6 +755,18 @@ BAD_INPUT = [
     _bad("wait-timeout-zero", "GET", "/consumers/key:1/wait?timeout=0"),
     _bad("wait-timeout-too-long", "GET", "/consumers/key:1/wait?timeout=301"),
     _bad("wait-timeout-not-a-number", "GET", "/consumers/key:1/wait?timeout=soon"),
+    # A number of the wrong JSON type is a mistake in the test that sent it, not something to guess at.
+    _bad("events-generate-true", "POST", "/events", {"generate": True}),
+    _bad("events-generate-a-string", "POST", "/events", {"generate": "5"}),
+    _bad("events-period-a-string", "POST", "/events", {"events": [{"type": "ENDRET", "periodeId": "2000002"}]}),
+    _bad("clock-advance-seconds-true", "POST", "/clock", {"action": "advance", "seconds": True}),
+    _bad("live-rate-true", "PUT", "/live", {"rate": True}),
+    _bad("live-burst-size-a-string", "PUT", "/live", {"rate": 1, "burst_size": "5"}),
+    _bad("faults-status-a-string", "POST", "/faults", {"kind": "status", "status": "500"}),
+    _bad("faults-times-true", "POST", "/faults", {"kind": "drop", "times": True}),
+    _bad("faults-latency-a-float", "POST", "/faults", {"kind": "latency", "latency_ms": 1.5}),
+    _bad("faults-probability-a-string", "POST", "/faults", {"kind": "drop", "probability": "0.5"}),
+    _bad("tokens-lifetime-true", "POST", "/tokens", {"lifetime_seconds": True}),
     # Python's JSON reader takes these; the answer must still be a 4xx that JSON can carry.
     _bad("events-generate-nan", "POST", "/events", b'{"generate": NaN}'),
     _bad("events-generate-beyond-any-float", "POST", "/events", b'{"generate": 1e400}'),

@@ -48,7 +48,7 @@ class MintRequest(BaseModel):
 
     scope: str = Field(API_SCOPE, description="Space-separated scopes; leave out the API's scope for a 403.")
     lifetime_seconds: int | None = Field(
-        None, ge=-31_536_000, le=31_536_000, description="Negative for a token that has already expired."
+        None, ge=-31_536_000, le=31_536_000, strict=True, description="Negative for a token that has already expired."
     )
     client_id: str = Field("trygdehendelser-test-client", min_length=1)
     organisation_number: str = Field(DEFAULT_ORGANISATION, pattern=r"^\d{9}$")

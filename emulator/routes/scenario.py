@@ -25,7 +25,10 @@ class DraftIn(BaseModel):
 
     type: EventType
     period_id: int | None = Field(
-        None, alias="periodeId", description="Required for ENDRET/ANNULLERT; new if left out on OPPRETTET."
+        None,
+        alias="periodeId",
+        strict=True,
+        description="Required for ENDRET/ANNULLERT; new if left out on OPPRETTET.",
     )
     personident: str | None = Field(None, description="A synthetic (Tenor) number; the period's own if left out.")
     hjemmelgruppe: Literal["EOS", "OEVRIGE"] | None = None
@@ -36,7 +39,9 @@ class DraftIn(BaseModel):
 
 class AppendIn(BaseModel):
     events: list[DraftIn] = Field(default_factory=list, max_length=MAX_APPEND)
-    generate: int = Field(0, ge=0, le=MAX_APPEND, description="Or this many generated events, stamped now.")
+    generate: int = Field(
+        0, ge=0, le=MAX_APPEND, strict=True, description="Or this many generated events, stamped now."
+    )
 
     @model_validator(mode="after")
     def one_of(self) -> AppendIn:
@@ -76,7 +81,7 @@ def _draft(event: DraftIn) -> EventDraft:
 
 class ClockIn(BaseModel):
     action: Literal["freeze", "unfreeze", "advance", "set", "reset"]
-    seconds: float | None = Field(None, description="For advance (may be negative).")
+    seconds: float | None = Field(None, strict=True, description="For advance (may be negative).")
     now: str | None = Field(None, description="For set: ISO 8601; without an offset it is Oslo time.")
 
 
@@ -109,10 +114,10 @@ async def move_clock(backend: BackendDep, request: ClockIn) -> dict[str, Any]:
 
 
 class LiveIn(BaseModel):
-    rate: float = Field(gt=0, le=10_000, description="Events per second on average.")
+    rate: float = Field(gt=0, le=10_000, strict=True, description="Events per second on average.")
     pattern: Pattern = Pattern.POISSON
-    burst_size: int = Field(10, ge=1, le=10_000)
-    seed: int = 0
+    burst_size: int = Field(10, ge=1, le=10_000, strict=True)
+    seed: int = Field(0, strict=True)
 
 
 @router.put("/live", summary="Start (or change) live mode: generated events appended as the clock runs")
@@ -130,16 +135,16 @@ async def stop_live(backend: BackendDep) -> dict[str, Any]:
 
 class FaultIn(BaseModel):
     kind: FaultKind
-    status: int | None = Field(None, ge=400, le=599)
-    retry_after_seconds: int | None = Field(None, ge=0, le=86_400)
-    latency_ms: int = Field(0, ge=0, le=600_000)
-    jitter_ms: int = Field(0, ge=0, le=600_000)
-    times: int | None = Field(None, ge=1, description="The next N matching requests; null until removed.")
+    status: int | None = Field(None, ge=400, le=599, strict=True)
+    retry_after_seconds: int | None = Field(None, ge=0, le=86_400, strict=True)
+    latency_ms: int = Field(0, ge=0, le=600_000, strict=True)
+    jitter_ms: int = Field(0, ge=0, le=600_000, strict=True)
+    times: int | None = Field(None, ge=1, strict=True, description="The next N matching requests; null until removed.")
     consumer: str | None = Field(None, description='e.g. "client:my-client" or "key:1"')
-    from_number: int | None = Field(None, ge=0, description="Only requests for this hendelsesnummer.")
+    from_number: int | None = Field(None, ge=0, strict=True, description="Only requests for this hendelsesnummer.")
     route: Literal["feed", "token", "any"] = "feed"
-    probability: float = Field(1.0, gt=0, le=1)
-    seed: int = 0
+    probability: float = Field(1.0, gt=0, le=1, strict=True)
+    seed: int = Field(0, strict=True)
 
 
 @router.get("/faults", summary="Active faults")
