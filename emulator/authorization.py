@@ -66,6 +66,22 @@ class TokenRequest:
             )
         return unquote(client_id), unquote(secret)
 
+    def claimed_client_id(self) -> str | None:
+        """The client the request says it is, before anything is checked: Basic, `client_id`, or the
+        assertion's `iss`. Only for scoping injected faults and naming the journal's consumer."""
+        if self.basic_credentials is not None:
+            return self.basic_credentials[0] or None
+        if self.form.get("client_id"):
+            return self.form["client_id"]
+        assertion = self.form.get("assertion")
+        if not assertion:
+            return None
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.InvalidTokenError:
+            return None
+        return issuer if isinstance(issuer, str) and issuer else None
+
 
 class AuthorizationServer:
     def __init__(

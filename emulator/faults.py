@@ -169,6 +169,10 @@ class Faults:
         # Sync route handlers run on a thread pool: decrementing `times` must not race.
         self._lock = threading.Lock()
 
+    def __bool__(self) -> bool:
+        """Whether any fault is active: callers skip working out a request's scope when none is."""
+        return bool(self._active)
+
     def add(self, spec: FaultSpec) -> str:
         with self._lock:
             fault_id = f"f{self._next_id}"

@@ -429,6 +429,57 @@ def test_faults_are_scoped_by_consumer_and_by_from_number(emulator: Emulator) ->
     ]
 
 
+DEMO_GRANT = {"grant_type": "client_credentials", "client_id": "trygdehendelser-demo", "client_secret": "demo-secret"}
+
+
+def _token_request(emulator: Emulator, grant: dict[str, str] = DEMO_GRANT) -> httpx.Response:
+    return emulator.http.post("/maskinporten/token", data=grant)
+
+
+def test_a_token_route_fault_answers_the_token_endpoint_and_spares_the_feed(emulator: Emulator) -> None:
+    fault_id = emulator.add_fault(kind="status", status=503, retry_after_seconds=2, route="token", times=2)
+    assert emulator.feed().status_code == 200
+    refused = _token_request(emulator)
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "2"
+    assert refused.json() == {"statusCode": 503, "message": "Service Unavailable"}
+    assert _token_request(emulator).status_code == 503
+    assert _token_request(emulator).status_code == 200, "used up after two"
+    journal = emulator.ok("GET", "/_emulator/journal")["entries"]
+    token_entries = [
+        (entry["status"], entry["consumer"], entry["fault"]) for entry in journal if "token" in entry["path"]
+    ]
+    assert token_entries == [
+        (503, "client:trygdehendelser-demo", fault_id),
+        (503, "client:trygdehendelser-demo", fault_id),
+        (200, "client:trygdehendelser-demo", None),
+    ]
+
+
+def test_a_token_route_fault_scoped_to_a_consumer_spares_other_clients(emulator: Emulator) -> None:
+    emulator.add_fault(kind="status", status=500, route="token", consumer="client:someone-else")
+    assert _token_request(emulator).status_code == 200
+    emulator.add_fault(kind="status", status=502, route="token", consumer="client:trygdehendelser-demo")
+    assert _token_request(emulator).status_code == 502
+
+
+def test_an_any_route_fault_meets_both_the_token_endpoint_and_the_feed(emulator: Emulator) -> None:
+    emulator.add_fault(kind="status", status=429, route="any", times=2)
+    assert _token_request(emulator).status_code == 429
+    assert emulator.feed().status_code == 429
+    assert _token_request(emulator).status_code == 200
+
+
+def test_a_truncate_fault_on_the_token_route_cuts_the_token_response_in_half(emulator: Emulator) -> None:
+    whole = _token_request(emulator)
+    emulator.add_fault(kind="truncate", route="token", times=1)
+    cut = _token_request(emulator)
+    assert cut.status_code == 200
+    assert len(cut.content) == len(whole.content) // 2
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated|Invalid"):
+        cut.json()
+
+
 def test_a_fault_with_a_probability_and_a_seed_hits_the_same_requests_every_time(make: Make) -> None:
     def statuses(seed: int) -> list[int]:
         emulator = make()

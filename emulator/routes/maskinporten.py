@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from emulator.authorization import AuthorizationServer, TokenRequest
 from emulator.backend import Backend
 from emulator.errors import OAuthError
+from emulator.faults import Decision, FaultKind
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
@@ -52,9 +55,19 @@ def routes(server: AuthorizationServer) -> list[Route]:
         for name, value in pairs:
             form.setdefault(name, value)
         request_data = TokenRequest(form, TokenRequest.basic(request.headers.get("authorization")))
-        issued = _backend(request).authorization.token(request_data)
+        backend = _backend(request)
+        fault = await _fault(backend, request, request_data)
+        if fault is not None and fault.body is not None:
+            return Response(fault.body, status_code=fault.status or 500, headers=fault.headers, media_type=JSON)
+        issued = backend.authorization.token(request_data)
         # RFC 6749 §5.1: token responses must not be cached.
-        return _json(issued.response(), {"Cache-Control": "no-store", "Pragma": "no-cache"})
+        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        answer = orjson.dumps(issued.response())
+        if fault is not None and fault.kind is FaultKind.TRUNCATE:
+            return Response(answer[: len(answer) // 2], media_type=JSON, headers=headers)
+        if fault is not None and fault.kind is FaultKind.DROP:
+            return _DroppedResponse(answer, media_type=JSON, headers=headers)
+        return Response(answer, media_type=JSON, headers=headers)
 
     return [
         Route(f"{prefix}.well-known/oauth-authorization-server", authorization_server_metadata, methods=["GET"]),
@@ -62,6 +75,33 @@ def routes(server: AuthorizationServer) -> list[Route]:
         Route(f"{prefix}jwk", jwk, methods=["GET"]),
         Route(f"{prefix}token", token, methods=["POST"]),
     ]
+
+
+JSON = "application/json"
+
+
+async def _fault(backend: Backend, request: Request, token_request: TokenRequest) -> Decision | None:
+    """The injected fault this token request meets, if any, after its delay; the journal notes it and who asked."""
+    client_id = token_request.claimed_client_id()
+    consumer = f"client:{client_id}" if client_id else None
+    request.state.consumer = consumer
+    if not backend.faults:
+        return None
+    fault = backend.faults.decide(route="token", consumer=consumer, from_number=None)
+    if fault is None:
+        return None
+    request.state.fault = fault.fault_id
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    return fault
+
+
+class _DroppedResponse(Response):
+    """Announces the whole body, sends half and stops: the server closes the connection mid-body."""
+
+    async def __call__(self, _scope: Scope, _receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": bytes(self.body)[: len(self.body) // 2], "more_body": True})
 
 
 def _backend(request: Request) -> Backend:

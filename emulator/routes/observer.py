@@ -37,6 +37,8 @@ class Observer:
             return
         started = time.perf_counter()
         status = 0
+        # The token route notes here which injected fault it met, and for which client.
+        state = scope.setdefault("state", {})
 
         async def send_observed(message: Message) -> None:
             nonlocal status
@@ -54,8 +56,8 @@ class Observer:
                 query=redacted_query(scope.get("query_string", b"").decode("latin-1")),
                 status=status,
                 seconds=time.perf_counter() - started,
-                consumer=None,
-                fault=None,
+                consumer=state.get("consumer"),
+                fault=state.get("fault"),
                 feed=None,
             )
 
