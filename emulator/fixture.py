@@ -31,6 +31,9 @@ from emulator.wire import event_fragments
 RECIPE_FORMAT = "trygdehendelser-emulator/recipe"
 EVENTS_FORMAT = "trygdehendelser-emulator/events"
 PRESETS = ("empty", "small", "large")
+# The same bounds as the `--seed` and `--events` settings.
+MAX_SEED = 2**32 - 1
+MAX_EVENTS = 100_000_000
 _CHUNK = 65_536
 
 
@@ -58,8 +61,15 @@ def load_seeded_log(settings: Settings) -> SeededLog:
     if document["format"] == RECIPE_FORMAT:
         recipe = recipe_of(document.get("recipe", {}), name)
         return SeededLog(generate(recipe), recipe.seed, identity, f"fixture {name} (seed {recipe.seed})")
-    seed = int(document.get("seed", settings.seed))
+    seed = document.get("seed", settings.seed)
+    if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
+        raise FixtureError(f"{name}: seed must be an integer from 0 to {MAX_SEED}, not {seed!r}")
     return SeededLog(events_log(document.get("hendelser", []), name, seed), seed, identity, f"fixture {name}")
+
+
+def _is_int(value: object) -> bool:
+    # JSON's true is not 1 here, nor is 1.0 or "1".
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def recipe_of(fields_given: Any, name: str) -> Recipe:
@@ -70,8 +80,18 @@ def recipe_of(fields_given: Any, name: str) -> Recipe:
     if unknown:
         raise FixtureError(f"{name}: unknown recipe fields {sorted(unknown)}; known: {sorted(known)}")
     values = dict(fields_given)
+    for field_name, value in values.items():
+        if field_name != "history_start" and not _is_int(value):
+            raise FixtureError(f"{name}: recipe field {field_name} must be an integer, not {value!r}")
+    if values.get("events", 0) > MAX_EVENTS:
+        raise FixtureError(f"{name}: a recipe makes at most {MAX_EVENTS:,} events, not {values['events']:,}")
     if "history_start" in values:
-        values["history_start"] = date.fromisoformat(str(values["history_start"]))
+        try:
+            values["history_start"] = date.fromisoformat(values["history_start"])
+        except (TypeError, ValueError):
+            raise FixtureError(
+                f"{name}: history_start must be a date like 2023-01-01, not {values['history_start']!r}"
+            ) from None
     try:
         return Recipe(**values)
     except (TypeError, ValueError) as error:
@@ -85,13 +105,19 @@ def events_log(events: Any, name: str, seed: int) -> EventLog:
     drafts = []
     for index, event in enumerate(events, start=1):
         try:
-            if event["hendelsesnummer"] != index:
-                raise FixtureError(f"{name}: event {index} has hendelsesnummer {event['hendelsesnummer']}")
+            number = event["hendelsesnummer"]
+            if not _is_int(number) or number != index:
+                raise FixtureError(f"{name}: event {index} has hendelsesnummer {number!r}")
+            period_id, personident = event["innhold"]["periodeId"], event["innhold"]["personident"]
+            if not _is_int(period_id):
+                raise FixtureError(f"{name}: event {index} has periodeId {period_id!r}, not an integer")
+            if not isinstance(personident, str):
+                raise FixtureError(f"{name}: event {index} has personident {personident!r}, not a string")
             drafts.append(
                 EventDraft(
                     type=EventType(event["type"]),
-                    period_id=int(event["innhold"]["periodeId"]),
-                    personident=str(event["innhold"]["personident"]),
+                    period_id=period_id,
+                    personident=personident,
                     group=Group(event["metadata"]["hjemmelgruppe"]),
                     created_ms=parse_instant(event["metadata"]["opprettetDato"]),
                 )
