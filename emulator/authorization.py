@@ -97,8 +97,10 @@ class AuthorizationServer:
             CLIENT_CREDENTIALS: self._client_credentials,
         }
 
-    def replay_reset(self) -> None:
+    def reset(self) -> None:
+        """Forget the jti seen and the clients registered at run time (a reset of the whole emulator)."""
         self._replay.clear()
+        self.clients.reset()
 
     def metadata(self) -> dict[str, Any]:
         base = self.issuer.issuer

@@ -188,7 +188,7 @@ class Backend:
             self.store.save_clock(StoredClock(offset_ms=offset, frozen_at_ms=frozen))
 
     def reset(self) -> None:
-        """Back to the seeded state in one step: events, faults, journal, consumers, clock, live mode."""
+        """Back to the seeded state in one step: events, faults, journal, consumers, clock, live mode, clients."""
         if self.store is not None:
             self.store.truncate_after(self.seeded_head)
         self.log.truncate(self.seeded_head, self.seeded_persons)
@@ -199,7 +199,7 @@ class Backend:
         self.consumers.reset()
         self.metrics.reset()
         self.gateway.reset()
-        self.authorization.replay_reset()
+        self.authorization.reset()
         self.clock.reset()
         self.save_clock()
         self.live = None

@@ -45,13 +45,18 @@ class ClientRegistry:
     """Clients by id; loaded from a JSON file and added to at run time by the control plane."""
 
     def __init__(self, clients: list[Client] | None = None) -> None:
-        self._clients = {client.client_id: client for client in clients or []}
+        self._loaded = {client.client_id: client for client in clients or []}
+        self._clients = dict(self._loaded)
 
     def get(self, client_id: str) -> Client | None:
         return self._clients.get(client_id)
 
     def register(self, client: Client) -> None:
         self._clients[client.client_id] = client
+
+    def reset(self) -> None:
+        """Back to the clients it was made with: those registered at run time belong to the test that added them."""
+        self._clients = dict(self._loaded)
 
     def __len__(self) -> int:
         return len(self._clients)

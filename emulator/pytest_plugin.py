@@ -140,11 +140,10 @@ def emulator(_emulator_session_control: EmulatorControl) -> EmulatorControl:
     """The session's emulator, reset to its seeded state before this test, as an `EmulatorControl`.
 
     The reset (`POST /_emulator/reset`) truncates the log back to the seeded events and clears faults,
-    journal, consumers, live mode and the clock, in milliseconds. The control offers `base_url`,
-    `feed_url`, `token_url`, `issuer`, `subscription_key`, `token()`, `headers()`, `read()`, `append()`,
-    `generate()`, `status()`, `clock()`, `freeze()`, `advance()`, `live()`, `fault()`, `journal()`,
-    `consumers()` and `wait_for()`. Point the code under test at `emulator.feed_url` and
-    `emulator.token_url`.
+    journal, consumers, live mode, the clock and clients registered at run time, in milliseconds. The control
+    offers `base_url`, `feed_url`, `token_url`, `issuer`, `subscription_key`, `token()`, `headers()`, `read()`,
+    `append()`, `generate()`, `status()`, `clock()`, `freeze()`, `advance()`, `live()`, `fault()`, `journal()`,
+    `consumers()` and `wait_for()`. Point the code under test at `emulator.feed_url` and `emulator.token_url`.
     """
     _emulator_session_control.reset()
     return _emulator_session_control

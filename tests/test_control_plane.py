@@ -191,6 +191,20 @@ def test_reset_restores_events_faults_journal_consumers_and_clock(emulator: Emul
     assert emulator.feed(SEEDED).json() == seeded_last
 
 
+def test_reset_forgets_clients_registered_at_run_time_and_keeps_those_from_the_file(make: Make) -> None:
+    emulator = make(auth_mode="strict")
+    grant = {"grant_type": "client_credentials", "client_id": "added-by-a-test", "client_secret": "hemmelig"}
+    registration = {"client_id": "added-by-a-test", "client_secret": "hemmelig"}
+    assert emulator.call("POST", "/_emulator/clients", registration).status_code == 201
+    assert emulator.http.post("/maskinporten/token", data=grant).status_code == 200
+
+    emulator.ok("POST", "/_emulator/reset")
+    refused = emulator.http.post("/maskinporten/token", data=grant)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_client"
+    assert emulator.http.post("/maskinporten/token", data=DEMO_GRANT).status_code == 200
+
+
 # ---------------------------------------------------------------------------------------------- appending
 
 
