@@ -6,10 +6,15 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from emulator.app import create_app
 from emulator.metrics import BUCKETS, Metrics
+from emulator.settings import Settings
+from emulator.testing import InProcessClient, api_headers
 
 _FEED = "/helse/v1/trygdehendelser/hendelser"
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -316,3 +321,43 @@ def test_reset_drops_requests_and_histograms() -> None:
 def test_the_test_parser_rejects_what_it_should(broken: str) -> None:
     with pytest.raises(AssertionError):
         parse(broken + "\n")
+
+
+def test_the_served_exposition_is_read_by_prometheus_own_parser(signing_key_file: Path) -> None:
+    """The whole of /internal/metrics after real traffic, through prometheus_client's text parser."""
+    app = create_app(Settings(events=50, journal_size=3, signing_key_file=signing_key_file))
+    with InProcessClient(app) as http:
+        headers = api_headers(app)
+        for number in (1, 40):
+            assert http.get(_FEED, params={"hendelsesnummer": number}, headers=headers).status_code == 200
+        assert http.get(_FEED, params={"hendelsesnummer": 1}).status_code == 401
+        grant = {"grant_type": "client_credentials", "client_id": "trygdehendelser-demo", "client_secret": "nei"}
+        assert http.post("/maskinporten/token", data=grant).status_code == 401
+        response = http.get("/internal/metrics")
+    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    families = {family.name: family for family in text_string_to_metric_families(response.text)}
+    assert {name: family.type for name, family in families.items()} == {
+        "trygdehendelser_requests": "counter",
+        "trygdehendelser_request_duration_seconds": "histogram",
+        "trygdehendelser_log_events": "gauge",
+        "trygdehendelser_log_head": "gauge",
+        "trygdehendelser_consumer_lag": "gauge",
+        "trygdehendelser_journal_evicted": "counter",
+    }
+    requests = {
+        (sample.labels["route"], sample.labels["status"]): sample.value
+        for sample in families["trygdehendelser_requests"].samples
+    }
+    assert requests == {("feed", "200"): 2, ("feed", "401"): 1, ("token", "401"): 1}
+    histogram = families["trygdehendelser_request_duration_seconds"].samples
+    counts = {sample.labels["route"]: sample.value for sample in histogram if sample.name.endswith("_count")}
+    assert counts == {"feed": 3, "token": 1}
+    infinite = {sample.labels["route"]: sample.value for sample in histogram if sample.labels.get("le") == "+Inf"}
+    assert infinite == counts
+    (log_events,) = families["trygdehendelser_log_events"].samples
+    assert log_events.value == 50
+    (lag,) = families["trygdehendelser_consumer_lag"].samples
+    assert lag.labels == {"consumer": "client:trygdehendelser-test-client"}
+    assert lag.value == 0, "the second page reached the head"
+    (evicted,) = families["trygdehendelser_journal_evicted"].samples
+    assert evicted.value == 1, "four requests, a journal of three"
