@@ -679,7 +679,14 @@ def test_metrics_count_requests_and_show_latency_log_size_and_consumer_lag(emula
 
 def test_an_admin_token_protects_the_control_plane_but_not_the_api(make: Make) -> None:
     emulator = make(admin_token="kontroll-hemmelighet")
-    for headers in ({}, {"Authorization": "Bearer feil"}, {"Authorization": "kontroll-hemmelighet"}):
+    refusals: list[dict[str, str]] = [
+        {},
+        {"Authorization": "Bearer feil"},
+        {"Authorization": "kontroll-hemmelighet"},
+        {"Authorization": "Basic kontroll-hemmelighet"},
+        {"Authorization": "Bearer kontroll-hemmelighet-og-mer"},
+    ]
+    for headers in refusals:
         refused = emulator.http.get("/_emulator/status", headers=headers)
         assert refused.status_code == 401, headers
         assert refused.headers["content-type"] == "application/json"
@@ -690,6 +697,8 @@ def test_an_admin_token_protects_the_control_plane_but_not_the_api(make: Make) -
     assert emulator.http.post("/_emulator/faults", json={"kind": "drop"}).status_code == 401
     admin = {"Authorization": "Bearer kontroll-hemmelighet"}
     assert emulator.http.get("/_emulator/status", headers=admin).status_code == 200
+    # The scheme is case-insensitive, as in any Authorization header.
+    assert emulator.http.get("/_emulator/status", headers={"Authorization": "bearer kontroll-hemmelighet"}).is_success
     assert emulator.http.get("/_emulator/faults", headers=admin).json() == {"faults": []}
 
     assert emulator.feed().status_code == 200

@@ -30,8 +30,9 @@ def admin_token_check(request: Request) -> None:
     expected = backend_of(request).settings.admin_token
     if expected is None:
         return
-    presented = request.headers.get("authorization", "")
-    if not hmac.compare_digest(presented.encode(), f"Bearer {expected}".encode()):
+    # The scheme is case-insensitive (RFC 9110 §11.1); the token is compared in constant time.
+    scheme, _, presented = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
         raise HTTPException(401, "the control plane wants Authorization: Bearer <EMULATOR_ADMIN_TOKEN>")
 
 
