@@ -77,8 +77,12 @@ MIN_INSTANT_MS = (datetime(1, 1, 2, tzinfo=UTC) - _EPOCH) // timedelta(milliseco
 MAX_INSTANT_MS = (datetime(9999, 12, 30, tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
 
 
+class InstantOutOfRangeError(ValueError):
+    """A well-formed instant that opprettetDato and the clock cannot be written for."""
+
+
 def check_instant(instant_ms: int) -> int:
-    """`instant_ms` if opprettetDato and the clock can be written for it; ValueError otherwise."""
+    """`instant_ms` if opprettetDato and the clock can be written for it; InstantOutOfRangeError otherwise."""
     if not MIN_INSTANT_MS <= instant_ms <= MAX_INSTANT_MS:
-        raise ValueError(f"{instant_ms} ms is outside the years 0001-9999")
+        raise InstantOutOfRangeError(f"{instant_ms} ms is outside the years 0001-9999")
     return instant_ms

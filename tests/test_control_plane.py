@@ -677,6 +677,29 @@ def test_metrics_count_requests_and_show_latency_log_size_and_consumer_lag(emula
 # ---------------------------------------------------------------------------------------------- protection, bad input
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"action": "set", "now": "0001-01-01T00:00:00"}, "now '0001-01-01T00:00:00' is outside the years 0001-9999"),
+        ({"action": "set", "now": "i morgen"}, "now 'i morgen' is not an ISO 8601 date-time"),
+    ],
+    ids=["out-of-range", "not-a-date"],
+)
+def test_a_clock_set_to_an_unusable_instant_says_which_way_it_is_unusable(
+    emulator: Emulator, body: Json, message: str
+) -> None:
+    response = emulator.call("POST", "/_emulator/clock", body)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(message)
+
+
+def test_an_opprettetdato_out_of_range_is_named_as_such(emulator: Emulator) -> None:
+    event = {"type": "OPPRETTET", "personident": ident(), "opprettetDato": "9999-12-31T23:59:59+00:00"}
+    response = emulator.call("POST", "/_emulator/events", {"events": [event]})
+    assert response.status_code == 400
+    assert "is outside the years 0001-9999" in response.json()["detail"]
+
+
 def test_an_admin_token_protects_the_control_plane_but_not_the_api(make: Make) -> None:
     emulator = make(admin_token="kontroll-hemmelighet")
     refusals: list[dict[str, str]] = [

@@ -12,7 +12,9 @@ from emulator.events import EventType, Group
 from emulator.faults import FaultKind, FaultSpec
 from emulator.live import LiveSpec, Pattern
 from emulator.routes.admin import BackendDep, clock_of, control_router
-from emulator.timestamps import check_instant, parse_instant
+from emulator.timestamps import InstantOutOfRangeError, check_instant, parse_instant
+
+OUT_OF_RANGE = "is outside the years 0001-9999 (in Oslo time)"
 
 router = control_router("scenarios")
 MAX_APPEND = 100_000
@@ -68,6 +70,8 @@ async def append_events(backend: BackendDep, request: AppendIn) -> dict[str, Any
 def _draft(event: DraftIn) -> EventDraft:
     try:
         created = parse_instant(event.created) if event.created is not None else None
+    except InstantOutOfRangeError:
+        raise AppendRejectedError(f"opprettetDato {event.created!r} {OUT_OF_RANGE}") from None
     except ValueError:
         raise AppendRejectedError(f"opprettetDato {event.created!r} is not an ISO 8601 date-time") from None
     return EventDraft(
@@ -105,6 +109,8 @@ async def move_clock(backend: BackendDep, request: ClockIn) -> dict[str, Any]:
             raise HTTPException(400, "set needs now")
         try:
             clock.set(parse_instant(request.now))
+        except InstantOutOfRangeError:
+            raise HTTPException(400, f"now {request.now!r} {OUT_OF_RANGE}") from None
         except ValueError:
             raise HTTPException(400, f"now {request.now!r} is not an ISO 8601 date-time") from None
     else:
