@@ -20,13 +20,15 @@ import httpx
 import jwt
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from openapi_spec_validator import validate
 
 from emulator.app import create_app
 from emulator.backend import Backend
 from emulator.digest import log_digest
 from emulator.generator import Recipe, generate
 from emulator.identities import check_digits, synthetic_identity
-from emulator.routes import admin
+from emulator.routes import admin, insight, scenario
 from emulator.settings import Settings
 from emulator.testing import InProcessClient, api_headers
 
@@ -158,6 +160,40 @@ def test_status_reports_seed_size_head_digest_clock_uptime_faults_and_settings_w
     assert settings["admin_token"] == "set"
     for secret in (key, other_key, admin):
         assert secret not in response.text
+
+
+def test_every_control_plane_route_is_in_its_generated_openapi_document(emulator: Emulator) -> None:
+    response = emulator.http.get("/_emulator/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    validate(document)
+    documented = {(path, method.upper()) for path, operations in document["paths"].items() for method in operations}
+    routes = [*emulator.app.routes, *admin.router.routes, *scenario.router.routes, *insight.router.routes]
+    served = {
+        (route.path, method)
+        for route in routes
+        if isinstance(route, APIRoute) and route.path.startswith("/_emulator/")
+        for method in route.methods or ()
+    }
+    assert served, "the control plane has routes"
+    assert served == documented
+    assert {path for path, _ in served} >= {
+        "/_emulator/status",
+        "/_emulator/reset",
+        "/_emulator/events",
+        "/_emulator/clock",
+        "/_emulator/live",
+        "/_emulator/faults",
+        "/_emulator/faults/{fault_id}",
+        "/_emulator/journal",
+        "/_emulator/consumers",
+        "/_emulator/consumers/{consumer}/wait",
+        "/_emulator/tokens",
+        "/_emulator/clients",
+    }
+    docs = emulator.http.get("/_emulator/docs")
+    assert docs.status_code == 200
+    assert "/_emulator/openapi.json" in docs.text
 
 
 def test_reset_restores_events_faults_journal_consumers_and_clock(emulator: Emulator) -> None:
