@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated, Any
 
+import orjson
 from fastapi import HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from emulator.journal import JournalEntry
 from emulator.routes.admin import BackendDep, control_router
 from emulator.timestamps import parse_instant
 
@@ -14,6 +17,7 @@ router = control_router("journal and consumers")
 MAX_WAIT_SECONDS = 300
 # Event numbers are int64: 19 digits at most.
 MAX_NUMBER_DIGITS = 19
+_ENTRY_FIELDS = tuple(field.name for field in fields(JournalEntry))
 
 
 @router.get("/journal", summary="Recorded requests, oldest first (bounded; `evicted` counts what fell out)")
@@ -25,19 +29,22 @@ async def journal(
     until: Annotated[str | None, Query(description="ISO 8601")] = None,
     after: Annotated[int | None, Query(description="Only entries after this sequence number")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> dict[str, Any]:
+) -> Response:
     try:
         since_ms = parse_instant(since) if since else None
         until_ms = parse_instant(until) if until else None
     except ValueError:
         raise HTTPException(400, "since and until must be ISO 8601 date-times") from None
     entries = backend.journal.entries(consumer=consumer, since_ms=since_ms, until_ms=until_ms, after=after, limit=limit)
-    return {
-        "entries": [entry.as_dict() for entry in entries],
+    # Plain dicts through orjson: FastAPI's encoder (and dataclasses.asdict) cost ~30 µs an entry, a third of a
+    # second for 10,000, all of it on the event loop that serves the feed.
+    body = {
+        "entries": [{name: getattr(entry, name) for name in _ENTRY_FIELDS} for entry in entries],
         "size": len(backend.journal),
         "capacity": backend.journal.capacity,
         "evicted": backend.journal.evicted,
     }
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.get("/consumers", summary="Each consumer: last asked, highest delivered, lag to the head, requests by status")
