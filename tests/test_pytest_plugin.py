@@ -222,6 +222,26 @@ def test_the_in_process_fixtures_are_reset_per_test(pytester: pytest.Pytester) -
     result.assert_outcomes(passed=2)
 
 
+def test_the_in_process_client_drives_live_mode_and_faults_with_put_and_delete(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_live_mode_in_process(emulator_client, emulator_app):
+            backend = emulator_app.state.backend
+            head = backend.log.head
+            assert emulator_client.post("/_emulator/clock", json={"action": "freeze"}).status_code == 200
+            assert emulator_client.put("/_emulator/live", json={"rate": 10, "pattern": "steady"}).status_code == 200
+            assert emulator_client.post("/_emulator/clock", json={"action": "advance", "seconds": 2}).status_code == 200
+            assert backend.tick_live() == 20
+            assert emulator_client.get("/_emulator/status").json()["head"] == head + 20
+            assert emulator_client.delete("/_emulator/live").json() == {"live": None}
+            assert emulator_client.post("/_emulator/faults", json={"kind": "drop"}).status_code == 201
+            assert emulator_client.delete("/_emulator/faults/f1").json() == {"faults": []}
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_a_fixture_preset_replaces_the_generated_log(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nemulator_fixture = empty\n")
     pytester.makepyfile(

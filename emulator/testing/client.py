@@ -11,7 +11,11 @@ from starlette.types import ASGIApp
 
 
 class InProcessClient:
-    """httpx over the ASGI transport, driven from synchronous code on one private event loop."""
+    """httpx over the ASGI transport, driven from synchronous code on one private event loop.
+
+    No lifespan runs, so there is no background ticker: live mode appends what is due when the test calls
+    `app.state.backend.tick_live()`, which makes it as deterministic as the clock the test moves.
+    """
 
     def __init__(self, app: ASGIApp, *, base_url: str = "http://testserver", **client_options: Any) -> None:
         self._loop = asyncio.new_event_loop()
@@ -29,6 +33,12 @@ class InProcessClient:
 
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
 
     def close(self) -> None:
         self._loop.run_until_complete(self._client.aclose())
