@@ -79,6 +79,8 @@ def client_from_dict(entry: dict[str, Any]) -> Client:
     jwks = entry.get("jwks", [])
     if isinstance(jwks, dict):  # a whole JWK set is fine too
         jwks = jwks.get("keys", [])
+    if not isinstance(jwks, list) or not all(isinstance(jwk, dict) for jwk in jwks):
+        raise ValueError(f"client {entry.get('client_id')!r}: jwks must be a list of JWK objects or a JWK set")
     for jwk in jwks:
         if "kid" not in jwk:
             raise ValueError(f"client {entry.get('client_id')!r}: every JWK needs a kid")

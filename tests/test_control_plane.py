@@ -803,6 +803,8 @@ BAD_INPUT = [
     _bad("clients-empty-client-id", "POST", "/clients", {"client_id": ""}),
     _bad("clients-organisation-not-9-digits", "POST", "/clients", {"client_id": "c", "organisation_number": "12"}),
     _bad("clients-jwk-without-kid", "POST", "/clients", {"client_id": "c", "jwks": [{"kty": "RSA"}]}),
+    _bad("clients-jwk-set-of-numbers", "POST", "/clients", {"client_id": "c", "jwks": {"keys": [5]}}),
+    _bad("clients-jwk-set-keys-not-a-list", "POST", "/clients", {"client_id": "c", "jwks": {"keys": "k"}}),
     _bad("clients-certificate-not-base64-der", "POST", "/clients", {"client_id": "c", "certificates": ["not a cert"]}),
     _bad("events-neither", "POST", "/events", {}),
     _bad("events-both-empty", "POST", "/events", {"events": [], "generate": 0}),
