@@ -309,7 +309,7 @@ def traced_bytes_per_entry(capacity: int, distinct_queries: bool) -> float:
             path=FEED,
             query=query,
             status=200,
-            latency_ms=round(0.123 + index * 1e-6, 3),
+            seconds=0.000123 + index * 1e-9,
             consumer=consumer,
         )
     end = tracemalloc.take_snapshot()

@@ -145,7 +145,7 @@ class Backend:
             path=path,
             query=query,
             status=status,
-            latency_ms=round(seconds * 1000, 3),
+            seconds=seconds,
             consumer=consumer,
             fault=fault,
         )

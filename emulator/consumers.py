@@ -95,18 +95,18 @@ class ConsumerTracker:
             if progress is None:
                 progress = self._progress[consumer] = _Progress()
             progress.requests += 1
-            progress.requests_by_status[status] = progress.requests_by_status.get(status, 0) + 1
+            by_status = progress.requests_by_status
+            by_status[status] = by_status.get(status, 0) + 1
             progress.last_seen_ms = self._clock.now_ms()
             if requested_from is not None:
                 progress.last_requested = requested_from
             if 200 <= status < 300:
-                highest = int(delivered[-1]) if len(delivered) else None
-                if highest is not None:
-                    previous = progress.highest_delivered
-                    progress.highest_delivered = highest if previous is None else max(previous, highest)
+                count = len(delivered)
+                highest = int(delivered[-1]) if count else None
+                if highest is not None and (progress.highest_delivered is None or highest > progress.highest_delivered):
+                    progress.highest_delivered = highest
                 # A page shorter than asked for reached the end of what matches at this head.
-                short_page = size is not None and len(delivered) < size
-                reached = head if short_page else (highest if highest is not None else 0)
+                reached = head if size is not None and count < size else (highest or 0)
                 # A consumer that re-reads from an earlier number has not forgotten what it saw.
                 progress.caught_up_to = max(progress.caught_up_to, reached)
             waiters = self._waiters.get(consumer)

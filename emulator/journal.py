@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 MAX_QUERY_CHARS = 2048
 
 # What the ring holds per request: JournalEntry's fields in order, as a plain tuple, because building a frozen
-# dataclass costs more than the rest of recording; entries are made from them only when someone reads.
+# dataclass costs more than the rest of recording; entries are made from them only when someone reads. The
+# latency is kept in seconds as measured: rounding a float to milliseconds costs more than keeping it.
 _Row = tuple[int, int, str, str, str, int, float, str | None, str | None]
 
 
@@ -77,7 +78,7 @@ class Journal:
         path: str,
         query: str,
         status: int,
-        latency_ms: float,
+        seconds: float,
         consumer: str | None,
         fault: str | None = None,
     ) -> int:
@@ -88,7 +89,7 @@ class Journal:
             sequence = self._last_sequence = self._last_sequence + 1
             if len(self._entries) == self._entries.maxlen:
                 self._evicted += 1
-            self._entries.append((sequence, at_ms, method, path, query, status, latency_ms, consumer, fault))
+            self._entries.append((sequence, at_ms, method, path, query, status, seconds, consumer, fault))
             return sequence
 
     def entries(
@@ -123,7 +124,7 @@ class Journal:
                     continue
                 if until_ms is not None and row[1] >= until_ms:
                     continue
-                selected.append(JournalEntry(*row))
+                selected.append(_entry(row))
                 if len(selected) == limit:
                     break
             return selected
@@ -134,3 +135,8 @@ class Journal:
             self._entries.clear()
             self._evicted = 0
             self._last_sequence = 0
+
+
+def _entry(row: _Row) -> JournalEntry:
+    sequence, at_ms, method, path, query, status, seconds, consumer, fault = row
+    return JournalEntry(sequence, at_ms, method, path, query, status, round(seconds * 1000, 3), consumer, fault)

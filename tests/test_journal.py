@@ -14,7 +14,7 @@ def _record(journal: Journal, at_ms: int, *, consumer: str | None = "client:a", 
         path="/helse/v1/trygdehendelser/hendelser",
         query=f"hendelsesnummer={at_ms}",
         status=status,
-        latency_ms=1.5,
+        seconds=0.0015,
         consumer=consumer,
     )
     (entry,) = journal.entries(after=sequence - 1, limit=1)
@@ -54,7 +54,7 @@ def test_an_entry_keeps_what_the_caller_gave() -> None:
         path="/helse/v1/trygdehendelser/hendelser",
         query="hendelsesnummer=1&subscription-key=REDACTED",
         status=429,
-        latency_ms=0.25,
+        seconds=0.00025,
         consumer="key:1",
         fault="f-7",
     )
@@ -201,7 +201,7 @@ def test_clear_resets_entries_eviction_and_sequence() -> None:
 def test_a_long_query_is_kept_cut_short_saying_how_much_was_cut() -> None:
     journal = Journal(1)
     journal.record(
-        at_ms=1, method="GET", path="/p", query="a" * (MAX_QUERY_CHARS + 10), status=200, latency_ms=0.1, consumer=None
+        at_ms=1, method="GET", path="/p", query="a" * (MAX_QUERY_CHARS + 10), status=200, seconds=0.0001, consumer=None
     )
     (entry,) = journal.entries()
     assert entry.query == "a" * MAX_QUERY_CHARS + "… (10 more characters)"
