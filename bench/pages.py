@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.consumer import PAGE_SIZE, api_headers, call, call_json, feed_target
@@ -68,31 +68,38 @@ def fetch_pages(port: int, token: str, pages: Sequence[Page], directory: Path) -
 
 def run_pages(
     driver: LoadDriver, settings: Settings, ports: tuple[int, int], token: str, pages: Sequence[Page]
-) -> Iterator[PageRun]:
-    """Each page at each concurrency on the emulator and on the baseline, in alternating slices of time.
+) -> list[PageRun]:
+    """Each page at each concurrency on the emulator and on the baseline, all taking turns in slices of time.
 
-    The slices go A B B A A B ..., so both servers see the same machine (another process waking up, a CPU's clock
-    changing) and a drift in time favours neither; each server's slices are then combined into one result.
+    At one concurrency, every (page, server) pair gets one slice per round, the pages in an order that rotates from
+    round to round and the two servers in an order that alternates, so all twelve see the same machine — another
+    process waking up, a CPU's clock changing, a neighbour on the host — and a drift in time favours no page and no
+    server. Comparing pages (the spread target) is then as fair as comparing servers. Each pair's slices are
+    combined into one result.
     """
     headers = api_headers(token)
     servers = {"emulator": ports[0], "baseline": ports[1]}
-    turn = 0
-    for page in pages:
-        for connections in settings.connections:
-            names = ["emulator", "baseline"] if turn % 2 == 0 else ["baseline", "emulator"]
-            turn += 1
-            slices: dict[str, list[LoadResult]] = {name: [] for name in names}
-            if settings.warmup:
+    runs: list[PageRun] = []
+    for connections in settings.connections:
+        slices: dict[tuple[Page, str], list[LoadResult]] = {(page, name): [] for page in pages for name in servers}
+        if settings.warmup:
+            for page, name in slices:
+                driver.get(servers[name], page.target, headers, connections, settings.warmup)
+        for round_index in range(max(settings.duration // settings.slice, 1)):
+            shift = round_index % len(pages)
+            for offset, page in enumerate([*pages[shift:], *pages[:shift]]):
+                names = ["emulator", "baseline"] if (round_index + offset) % 2 == 0 else ["baseline", "emulator"]
                 for name in names:
-                    driver.get(servers[name], page.target, headers, connections, settings.warmup)
-            for index in range(max(settings.duration // settings.slice, 1)):
-                for name in names if index % 2 == 0 else names[::-1]:
-                    slices[name].append(driver.get(servers[name], page.target, headers, connections, settings.slice))
-            run = PageRun(page, connections, combine(slices["emulator"]), combine(slices["baseline"]))
+                    result = driver.get(servers[name], page.target, headers, connections, settings.slice)
+                    slices[(page, name)].append(result)
+        for page in pages:
+            run = PageRun(page, connections, combine(slices[(page, "emulator")]), combine(slices[(page, "baseline")]))
             logger.info(
                 f"  {page.hjemmelgruppe:4} {page.position:6} #{page.number:<9} c={connections:<3} "
                 f"emulator {run.emulator.requests_per_s:8.0f}/s p99 {run.emulator.p99_ms:6.2f} ms | "
                 f"baseline {run.baseline.requests_per_s:8.0f}/s p99 {run.baseline.p99_ms:6.2f} ms | "
                 f"ratio {run.ratio:.2f}"
             )
-            yield run
+            runs.append(run)
+    # In the table, a page's runs stand together.
+    return sorted(runs, key=lambda run: (pages.index(run.page), run.connections))
