@@ -16,20 +16,17 @@ from typing import Any
 from urllib.parse import unquote
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from emulator.clients import DEFAULT_ORGANISATION, Client, ClientRegistry
+from emulator import assertions
+from emulator.clients import Client, ClientRegistry
 from emulator.clock import Clock
 from emulator.errors import OAuthError
-from emulator.keys import public_key_of_certificate
 from emulator.replay import ReplayGuard
-from emulator.tokens import ALGORITHMS, IssuedToken, TokenIssuer, is_number
+from emulator.tokens import ALGORITHMS, IssuedToken, TokenIssuer
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_CREDENTIALS = "client_credentials"
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="maskinporten"'}
-ASSERTION_CLOCK_SKEW_SECONDS = 10
-ASSERTION_MAX_LIFETIME_SECONDS = 120
 
 
 class Mode(StrEnum):
@@ -127,7 +124,7 @@ class AuthorizationServer:
         assertion = request.form.get("assertion")
         if not assertion:
             raise OAuthError("invalid_request", "assertion is missing")
-        header, unverified = _unverified(assertion)
+        header, unverified = assertions.read(assertion)
         client_id = unverified.get("iss")
         if client_id is None or client_id == "":
             raise OAuthError("invalid_grant", "Invalid assertion: iss (your client_id) is missing")
@@ -140,16 +137,22 @@ class AuthorizationServer:
             raise OAuthError(
                 "invalid_client", f"Unknown client {client_id!r}: strict mode takes only registered clients"
             )
-        key, client_amr = self._assertion_key(header, client)
-        claims = _verified(assertion, header["alg"], key) if key is not None else unverified
-        self._check_assertion_claims(claims)
+        key, client_amr = assertions.signing_key(header, client)
+        claims = assertions.verified(assertion, header["alg"], key) if key is not None else unverified
+        assertions.check_claims(
+            claims,
+            audience=self.issuer.issuer,
+            now_s=self._clock.now_ms() / 1000,
+            require_jti=self.mode is Mode.STRICT,
+            replay=self._replay,
+        )
         scope = self._granted_scope(client, client_id, claims.get("scope"))
         if "jti" in claims:
             self._replay.remember(str(claims["jti"]), float(claims["exp"]))
         resource = claims.get("resource")
         return self.issuer.issue(
             client_id=client_id,
-            organisation_number=client.organisation_number if client else _consumer_org(claims),
+            organisation_number=client.organisation_number if client else assertions.consumer_org(claims),
             scope=scope,
             client_amr=client_amr,
             audience=resource if isinstance(resource, str) and resource else "unspecified",
@@ -179,69 +182,6 @@ class AuthorizationServer:
             client_amr=method,
         )
 
-    def _assertion_key(self, header: Mapping[str, Any], client: Client | None) -> tuple[rsa.RSAPublicKey | None, str]:
-        """The key that must have signed the assertion (None: unknowable, open mode), and client_amr."""
-        if "x5c" in header:
-            chain = header["x5c"]
-            if not isinstance(chain, list) or not chain or not isinstance(chain[0], str):
-                raise OAuthError("invalid_grant", "Invalid assertion: x5c must be a list of base64 certificates")
-            try:
-                key = public_key_of_certificate(chain[0])
-            except ValueError as error:
-                raise OAuthError(
-                    "invalid_grant", f"Invalid assertion: x5c[0] is not an RSA certificate ({error})"
-                ) from None
-            # A registered client is held to what it registered, in either mode (as with kid below): otherwise
-            # anyone could sign as it, and get its organisation, with a self-made certificate.
-            if client is not None and not client.trusts_certificate_key(key):
-                raise OAuthError("invalid_client", f"The certificate in x5c is not registered for {client.client_id!r}")
-            return key, "virksomhetssertifikat"
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise OAuthError("invalid_grant", "Invalid assertion: the header needs kid or x5c")
-        if client is None:
-            return None, "private_key_jwt"
-        registered = client.key_for(kid)
-        if registered is None:
-            raise OAuthError("invalid_client", f"kid {kid!r} is not a registered key of client {client.client_id!r}")
-        return registered, "private_key_jwt"
-
-    def _check_assertion_claims(self, claims: Mapping[str, Any]) -> None:
-        expected = self.issuer.issuer
-        audience = claims.get("aud")
-        if isinstance(audience, list) and len(audience) == 1:
-            audience = audience[0]
-        if audience != expected:
-            raise OAuthError("invalid_grant", f"Invalid assertion: aud must be {expected!r}, was {audience!r}")
-        iat, exp = claims.get("iat"), claims.get("exp")
-        if not is_number(iat) or not is_number(exp):
-            raise OAuthError("invalid_grant", "Invalid assertion: iat and exp must both be present, as numbers")
-        assert isinstance(iat, int | float)
-        assert isinstance(exp, int | float)
-        now = self._clock.now_ms() / 1000
-        if abs(iat - now) > ASSERTION_CLOCK_SKEW_SECONDS:
-            raise OAuthError(
-                "invalid_grant",
-                f"Invalid assertion: iat is {iat - now:+.0f} s from the server's time; "
-                f"at most {ASSERTION_CLOCK_SKEW_SECONDS} s are allowed",
-            )
-        if exp - iat > ASSERTION_MAX_LIFETIME_SECONDS:
-            raise OAuthError(
-                "invalid_grant",
-                f"Invalid assertion: exp is {exp - iat:.0f} s after iat; "
-                f"at most {ASSERTION_MAX_LIFETIME_SECONDS} s are allowed",
-            )
-        if exp <= now:
-            raise OAuthError("invalid_grant", "Invalid assertion: it has expired")
-        jti = claims.get("jti")
-        if jti is None and self.mode is Mode.STRICT:
-            raise OAuthError("invalid_grant", "Invalid assertion: jti is required")
-        if jti is not None and not isinstance(jti, str):
-            # RFC 7519 §4.1.7: a case-sensitive string; judged alike whether or not the signature could be checked.
-            raise OAuthError("invalid_grant", f"Invalid assertion: jti must be a string, was {jti!r}"[:200])
-        if jti is not None and self._replay.seen(str(jti)):
-            raise OAuthError("invalid_grant", f"Invalid assertion: jti {jti!r} has been used before")
-
     def _granted_scope(self, client: Client | None, client_id: str, requested: object) -> str:
         if not isinstance(requested, str) or not requested.split():
             raise OAuthError("invalid_scope", "scope is missing")
@@ -251,50 +191,3 @@ class AuthorizationServer:
             if refused:
                 raise OAuthError("invalid_scope", f"Client {client_id!r} may not ask for {' '.join(refused)}")
         return " ".join(scopes)
-
-
-def _unverified(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    try:
-        header = jwt.get_unverified_header(assertion)
-        claims = jwt.decode(assertion, options={"verify_signature": False})
-    except jwt.DecodeError as error:
-        # PyJWT names the part that fails ("Not enough segments", "Invalid payload string: ..."), never its content.
-        raise OAuthError("invalid_grant", f"Invalid assertion: it is not a JWT ({error})") from None
-    except jwt.InvalidTokenError as error:
-        raise OAuthError("invalid_grant", f"Invalid assertion: its header is malformed ({error})") from None
-    if header.get("alg") not in ALGORITHMS:
-        raise OAuthError(
-            "invalid_grant",
-            f"Invalid assertion: alg must be one of {', '.join(ALGORITHMS)}, was {header.get('alg')!r}",
-        )
-    return header, claims
-
-
-def _verified(assertion: str, algorithm: str, key: rsa.RSAPublicKey) -> dict[str, Any]:
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            assertion,
-            key,
-            algorithms=[algorithm],
-            # Times, aud and jti are judged by the server's own rules in both modes; sub is not Maskinporten's.
-            options={
-                "verify_exp": False,
-                "verify_iat": False,
-                "verify_nbf": False,
-                "verify_aud": False,
-                "verify_jti": False,
-                "verify_sub": False,
-            },
-        )
-    except jwt.InvalidSignatureError:
-        raise OAuthError("invalid_grant", "Invalid assertion: the signature does not verify") from None
-    except jwt.InvalidTokenError as error:
-        raise OAuthError("invalid_grant", f"Invalid assertion: {error}") from None
-    return claims
-
-
-def _consumer_org(claims: Mapping[str, Any]) -> str:
-    organisation = claims.get("consumer_org")
-    if isinstance(organisation, str) and len(organisation) == 9 and organisation.isdigit():
-        return organisation
-    return DEFAULT_ORGANISATION

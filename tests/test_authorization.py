@@ -13,9 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from emulator.assertions import ASSERTION_CLOCK_SKEW_SECONDS, ASSERTION_MAX_LIFETIME_SECONDS
 from emulator.authorization import (
-    ASSERTION_CLOCK_SKEW_SECONDS,
-    ASSERTION_MAX_LIFETIME_SECONDS,
     CLIENT_CREDENTIALS,
     JWT_BEARER,
     AuthorizationServer,
