@@ -15,89 +15,33 @@ prints a Markdown table and writes the raw figures to --output (JSON).
 from __future__ import annotations
 
 import argparse
-import functools
 import itertools
 import json
-import math
 import os
 import platform
 import random
-import shutil
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+if not __package__:
+    # `python bench/admin.py` puts bench/ first on the path: the repository's root goes there instead, so that the
+    # modules import each other as the package bench and none of them shadows a module of the same name.
+    _here = Path(__file__).resolve().parent
+    sys.path[:] = [str(_here.parent), *(entry for entry in sys.path if Path(entry).resolve() != _here)]
+
+from bench.journal_bound import journal_at_bound, traced_bytes_per_entry
+from bench.timing import FEED, Row, check, feed_headers, once, percentile, timed
+from emulator.identities import synthetic_identity
+from emulator.testing.server import EmulatorProcess
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from emulator.identities import synthetic_identity  # noqa: E402
-from emulator.journal import Journal  # noqa: E402
-from emulator.testing.server import EmulatorProcess  # noqa: E402
-
-FEED = "/helse/v1/trygdehendelser/hendelser"
-DEMO_GRANT = {"grant_type": "client_credentials", "client_id": "trygdehendelser-demo", "client_secret": "demo-secret"}
-Row = dict[str, Any]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
-
-
-def timed(
-    call: Callable[[], httpx.Response], rounds: int, warmup: int = 3, before: Callable[[], None] | None = None
-) -> Row:
-    """Median and p99 of `rounds` calls in ms; `before` runs untimed ahead of each call."""
-    for _ in range(warmup):
-        if before:
-            before()
-        _check(call())
-    samples = []
-    for _ in range(rounds):
-        if before:
-            before()
-        started = time.perf_counter()
-        response = call()
-        samples.append((time.perf_counter() - started) * 1000)
-        _check(response)
-    return {
-        "rounds": rounds,
-        "median_ms": round(statistics.median(samples), 3),
-        "p99_ms": round(percentile(samples, 0.99), 3),
-        "max_ms": round(max(samples), 3),
-    }
-
-
-def once(call: Callable[[], httpx.Response]) -> Row:
-    started = time.perf_counter()
-    _check(call())
-    elapsed = (time.perf_counter() - started) * 1000
-    return {"rounds": 1, "median_ms": round(elapsed, 3), "p99_ms": round(elapsed, 3), "max_ms": round(elapsed, 3)}
-
-
-def _check(response: httpx.Response) -> None:
-    if response.status_code >= 300:
-        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
-
-
-def feed_headers(http: httpx.Client) -> dict[str, str]:
-    token = http.post("/maskinporten/token", data=DEMO_GRANT).json()["access_token"]
-    return {"Ocp-Apim-Subscription-Key": "local-subscription-key", "Authorization": f"Bearer {token}"}
 
 
 def control_plane_costs(events: int, port: int, rounds: int) -> dict[str, Row]:  # noqa: PLR0915
@@ -134,7 +78,7 @@ def control_plane_costs(events: int, port: int, rounds: int) -> dict[str, Row]: 
         costs["reset (after appending 10)"] = timed(
             post("/reset", None),
             max(rounds // 4, 10),
-            before=lambda: _check(http.post("/_emulator/events", json={"generate": 10})),
+            before=lambda: check(http.post("/_emulator/events", json={"generate": 10})),
         )
         http.post("/_emulator/reset")
         costs["events POST 1 explicit, first after reset"] = once(explicit_one)
@@ -150,7 +94,7 @@ def control_plane_costs(events: int, port: int, rounds: int) -> dict[str, Row]: 
             return response
 
         def delete_last() -> None:
-            _check(http.delete(f"/_emulator/faults/{added.pop()}"))
+            check(http.delete(f"/_emulator/faults/{added.pop()}"))
 
         def delete_last_added() -> None:
             if added:
@@ -179,7 +123,7 @@ def control_plane_costs(events: int, port: int, rounds: int) -> dict[str, Row]: 
 
         headers = feed_headers(http)
         for number in (1, events // 2 or 1, events):
-            _check(http.get(FEED, params={"hendelsesnummer": number}, headers=headers))
+            check(http.get(FEED, params={"hendelsesnummer": number}, headers=headers))
         consumer = "client:trygdehendelser-demo"
         costs["consumers GET (1 consumer)"] = timed(get("/consumers"), rounds)
         costs["consumers wait, already reached"] = timed(get(f"/consumers/{consumer}/wait?up_to=1&timeout=1"), rounds)
@@ -205,14 +149,14 @@ def woken_wait(http: httpx.Client, headers: dict[str, str], consumer: str, round
 
             def wait(target: int = head, answered: list[float] = answered) -> None:
                 response = waiter.get(f"/_emulator/consumers/{consumer}/wait", params={"up_to": target, "timeout": 10})
-                _check(response)
+                check(response)
                 answered.append(time.perf_counter())
 
             thread = threading.Thread(target=wait)
             thread.start()
             time.sleep(0.05)  # let the wait arrive first (a benchmark may sleep; the tests never do)
             started = time.perf_counter()
-            _check(http.get(FEED, params={"hendelsesnummer": head}, headers=headers))
+            check(http.get(FEED, params={"hendelsesnummer": head}, headers=headers))
             thread.join()
             samples.append((answered[0] - started) * 1000)
     return {
@@ -221,101 +165,6 @@ def woken_wait(http: httpx.Client, headers: dict[str, str], consumer: str, round
         "p99_ms": round(percentile(samples, 0.99), 3),
         "max_ms": round(max(samples), 3),
     }
-
-
-def fill(base_url: str, headers: dict[str, str], requests: int, distinct_queries: bool) -> None:
-    """`requests` feed requests, as fast as wrk (or a plain client) can send them."""
-    wrk = shutil.which("wrk")
-    if wrk and not distinct_queries:
-        # wrk runs for a time, not a count: run in short bursts until enough were journaled.
-        while requests > 0:
-            header_options = [option for name, value in headers.items() for option in ("-H", f"{name}: {value}")]
-            command = [
-                wrk,
-                "-t1",
-                "-c2",
-                "-d1s",
-                *header_options,
-                f"{base_url}{FEED}?hendelsesnummer=1&antallHendelser=1",
-            ]
-            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-            done = int(next(line for line in output.splitlines() if "requests in" in line).split()[0])
-            requests -= done
-        return
-    with httpx.Client(base_url=base_url, headers=headers) as http:
-        for index in range(requests):
-            number = index % 100_000 + 1 if distinct_queries else 1
-            http.get(FEED, params={"hendelsesnummer": number, "antallHendelser": 1})
-
-
-def journal_at_bound(port: int, capacity: int, distinct_queries: bool, rounds: int) -> Row:
-    arguments = ["--events", "10000", "--journal-size", str(capacity), "--token-lifetime", "3600"]
-    with EmulatorProcess(*arguments, port=port) as server, httpx.Client(base_url=server.base_url, timeout=120) as http:
-        assert server.pid is not None
-        headers = feed_headers(http)
-        _check(http.get(FEED, params={"hendelsesnummer": 1}, headers=headers))
-        http.post("/_emulator/reset")
-        headers = feed_headers(http)
-        before = rss_kib(server.pid)
-        fill(server.base_url, headers, capacity, distinct_queries)
-        full = http.get("/_emulator/journal?limit=1").json()
-        at_capacity = rss_kib(server.pid)
-        fill(server.base_url, headers, capacity // 2, distinct_queries)
-        over = http.get("/_emulator/journal?limit=1").json()
-        after = rss_kib(server.pid)
-        last = over["entries"][0]["sequence"] + over["size"] - 1
-        queries = {
-            "limit=100 (oldest 100)": "/journal?limit=100",
-            "after=<newest-100>&limit=100 (newest 100)": f"/journal?after={last - 100}&limit=100",
-            "consumer=<none matches> (full scan)": "/journal?consumer=client:nobody&limit=100",
-            "consumer=<the one> limit=100": "/journal?consumer=client:trygdehendelser-demo&limit=100",
-            "since=<future> (full scan)": "/journal?since=2999-01-01T00:00:00Z&limit=100",
-            "limit=10000 (every entry, at most 10,000)": "/journal?limit=10000",
-        }
-        costs: dict[str, Row] = {}
-        for name, path in queries.items():
-            costs[name] = timed(functools.partial(http.get, f"/_emulator{path}"), rounds)
-        costs["status"] = timed(lambda: http.get("/_emulator/status"), rounds)
-        costs["reset (clears the journal)"] = once(lambda: http.post("/_emulator/reset"))
-    return {
-        "capacity": capacity,
-        "distinct_queries": distinct_queries,
-        "size_when_filled": full["size"],
-        "evicted_when_filled": full["evicted"],
-        "size_after_half_more": over["size"],
-        "newest_sequence": last,
-        "evicted_after_half_more": over["evicted"],
-        "rss_kib_before": before,
-        "rss_kib_at_capacity": at_capacity,
-        "rss_kib_after_half_more": after,
-        "rss_bytes_per_entry": round((at_capacity - before) * 1024 / capacity, 1),
-        "query_costs": costs,
-    }
-
-
-def traced_bytes_per_entry(capacity: int, distinct_queries: bool) -> float:
-    """tracemalloc's count of what the ring holds per entry, rows shaped as the feed records them."""
-    consumer = "client:trygdehendelser-demo"
-    shared_query = "hendelsesnummer=1&antallHendelser=100"
-    tracemalloc.start()
-    journal = Journal(capacity)
-    start = tracemalloc.take_snapshot()
-    base_ms = 1_767_225_600_000
-    for index in range(capacity):
-        query = f"hendelsesnummer={index + 1}&antallHendelser=100" if distinct_queries else shared_query
-        journal.record(
-            at_ms=base_ms + index,
-            method="GET",
-            path=FEED,
-            query=query,
-            status=200,
-            seconds=0.000123 + index * 1e-9,
-            consumer=consumer,
-        )
-    end = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    grown = sum(stat.size_diff for stat in end.compare_to(start, "filename"))
-    return round(grown / capacity, 1)
 
 
 def main() -> int:

@@ -1,19 +1,17 @@
-"""The command line: `serve` runs the emulator, `generate` writes a seeded log as a JSON fixture."""
+"""The command line: `serve`, `generate` (a seeded log as a JSON fixture), `token` and `health`."""
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
-import socket
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from pydantic import ValidationError
 
 from emulator import __version__
-from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings
+from emulator.settings import Settings, display_host
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,97 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings, _: argparse.Namespace) -> int:
-    import uvicorn
+    from emulator.server import serve as run_server
 
-    from emulator.app import create_app
-
-    # Bound before the app is built, so that with port 0 the issuer URL already names the real port; listening
-    # only after, so that until the log is built a connection is refused rather than left waiting.
-    listener = _bind(settings.host, settings.port)
-    settings = settings.model_copy(update={"port": listener.getsockname()[1]})
-    from emulator.configuration import SettingsError
-    from emulator.store import StoreMismatchError
-
-    try:
-        app = create_app(settings)
-    except (SettingsError, StoreMismatchError) as error:
-        listener.close()
-        raise SystemExit(f"trygdehendelser-emulator: {error}") from None
-    _listen(listener, settings.host, settings.port)
-    backend = app.state.backend
-    # The log is built and never moves: keep the collector from walking it on every request.
-    gc.collect()
-    gc.freeze()
-    config = uvicorn.Config(
-        app,
-        log_level=settings.log_level,
-        # uvicorn's access log prints query strings, which may carry a subscription key.
-        access_log=False,
-    )
-
-    class AnnouncingServer(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets)
-            if not self.should_exit:
-                print(
-                    _banner(settings, len(backend.log), backend.seeded.description, backend.ready_seconds),
-                    flush=True,
-                )
-
-    AnnouncingServer(config).run(sockets=[listener])
-    return 0
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family, kind, protocol, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    listener = socket.socket(family, kind, protocol)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind(address)
-    except OSError as error:
-        _cannot_listen(listener, host, port, error)
-    listener.set_inheritable(True)
-    return listener
-
-
-def _listen(listener: socket.socket, host: str, port: int) -> None:
-    # Another process may have bound the same port meanwhile (SO_REUSEADDR allows that until one listens).
-    try:
-        listener.listen(2048)
-    except OSError as error:
-        _cannot_listen(listener, host, port, error)
-
-
-def _cannot_listen(listener: socket.socket, host: str, port: int, error: OSError) -> NoReturn:
-    listener.close()
-    raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
-
-
-def _banner(settings: Settings, events: int, description: str, ready_seconds: float) -> str:
-    base = f"http://{_display_host(settings.host)}:{settings.port}"
-    lines = [
-        f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), ready in {ready_seconds:.2f} s",
-        f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
-        f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
-        f"  openapi  {base}/openapi.json",
-        f"  control  {base}/_emulator/docs",
-        f"  health   {base}/internal/isalive  {base}/internal/isready",
-    ]
-    # Only the documented demo values are ever printed, never keys or secrets a user configured.
-    if settings.subscription_keys == DEFAULT_SUBSCRIPTION_KEY:
-        lines.append(f"  key      Ocp-Apim-Subscription-Key: {DEFAULT_SUBSCRIPTION_KEY}")
-    if settings.clients_file is None:
-        lines.append("  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)")
-    return "\n".join(lines)
+    return run_server(settings)
 
 
 def token(settings: Settings, arguments: argparse.Namespace) -> int:
     """Ask a running emulator to mint a token with its own key; prints the token alone, or JSON."""
     import httpx
 
-    url = arguments.url or f"http://{_display_host(settings.host)}:{settings.port}"
+    url = arguments.url or f"http://{display_host(settings.host)}:{settings.port}"
     request: dict[str, Any] = {
         "scope": arguments.scope,
         "lifetime_seconds": arguments.lifetime,
@@ -157,7 +74,7 @@ def health(settings: Settings, _: argparse.Namespace) -> int:
     """Exit 0 when the emulator on the configured port is ready: the container's HEALTHCHECK follows EMULATOR_PORT."""
     import httpx
 
-    url = f"http://{_display_host(settings.host)}:{settings.port}/internal/isready"
+    url = f"http://{display_host(settings.host)}:{settings.port}/internal/isready"
     try:
         ready = httpx.get(url, timeout=3).status_code == 200
     except httpx.HTTPError as error:
@@ -280,10 +197,6 @@ def build_parser() -> argparse.ArgumentParser:
     generate_parser.add_argument("-o", "--output", default="-", help="file to write, - for standard output")
     generate_parser.set_defaults(command=generate)
     return parser
-
-
-def _display_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 def _settings_problem(error: ValidationError) -> str:

@@ -68,5 +68,9 @@ class Settings(BaseSettings):
     def issuer_url(self) -> str:
         if self.issuer:
             return self.issuer if self.issuer.endswith("/") else f"{self.issuer}/"
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
-        return f"http://{host}:{self.port}/maskinporten/"
+        return f"http://{display_host(self.host)}:{self.port}/maskinporten/"
+
+
+def display_host(host: str) -> str:
+    """The host to put in a URL a user can open: a wildcard interface is reached on loopback."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
