@@ -111,7 +111,8 @@ class Backend:
         if cached is None:
             page = select_page(self.log, query)
             rows = page.rows
-            numbers = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else rows + 1
+            # Plain Python numbers: the consumer view reads the count and the last one on every answer.
+            numbers = range(rows.start + 1, rows.stop + 1) if isinstance(rows, slice) else (rows + 1).tolist()
             cached = (page_body(self.fragments.fragments(rows), page.total), numbers)
             self.fragments.keep_page(key, cached)
         return FeedAnswer(cached[0], consumer, query.from_number, query.size, cached[1], fault)
