@@ -37,7 +37,7 @@ class _ParsedQuery(NamedTuple):
     first_values: dict[str, str]
     # The feed query the parameters make, or the message saying why they make none.
     query: FeedQuery | str
-    # The query string as the journal may show it: any subscription key masked.
+    # The query string as the journal may show it: any key, token, assertion or secret masked.
     journal_text: str
 
 
