@@ -38,7 +38,7 @@ if not __package__:
 
 from bench.journal_bound import journal_at_bound, traced_bytes_per_entry
 from bench.timing import FEED, Row, check, feed_headers, once, percentile, timed
-from emulator.identities import synthetic_identity
+from emulator.eventlog.identities import synthetic_identity
 from emulator.testing.server import EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import tracemalloc
 import httpx
 
 from bench.timing import FEED, Row, check, feed_headers, once, rss_kib, timed
-from emulator.journal import Journal
+from emulator.harness.journal import Journal
 from emulator.testing.server import EmulatorProcess
 
 

@@ -9,28 +9,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from emulator import configuration
-from emulator.appends import Appender
-from emulator.authorization import AuthorizationServer
 from emulator.clock import ControlledClock
-from emulator.consumers import ConsumerTracker
-from emulator.digest import LogDigest
 from emulator.errors import EmulatorError
-from emulator.events import NewEvent
-from emulator.faults import Decision, FaultKind, Faults
-from emulator.feed import FeedQuery, select_page
-from emulator.fixture import SeededLog
-from emulator.fragments import FragmentCache
-from emulator.gateway import Admission, Credentials, Gateway, parse_subscription_keys
-from emulator.journal import Journal
-from emulator.live import LiveSchedule, LiveSpec, Pattern
-from emulator.log import EventLog, Rows
-from emulator.metrics import Metrics
-from emulator.replay import ReplayGuard
+from emulator.eventlog.appends import Appender
+from emulator.eventlog.digest import LogDigest
+from emulator.eventlog.events import NewEvent
+from emulator.eventlog.fixture import SeededLog
+from emulator.eventlog.live import LiveSchedule, LiveSpec, Pattern
+from emulator.eventlog.log import EventLog, Rows
+from emulator.eventlog.store import Store, StoredClock, StoreMismatchError
+from emulator.eventlog.timestamps import OsloTime
+from emulator.gateway.admission import Admission, Credentials, Gateway, parse_subscription_keys
+from emulator.harness.consumers import ConsumerTracker
+from emulator.harness.faults import Decision, FaultKind, Faults
+from emulator.harness.journal import Journal
+from emulator.harness.metrics import Metrics
+from emulator.maskinporten.authorization import AuthorizationServer
+from emulator.maskinporten.replay import ReplayGuard
+from emulator.maskinporten.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
+from emulator.nav.feed import FeedQuery, select_page
+from emulator.nav.fragments import FragmentCache
+from emulator.nav.wire import error_body, page_body
 from emulator.settings import Settings
-from emulator.store import Store, StoredClock, StoreMismatchError
-from emulator.timestamps import OsloTime
-from emulator.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
-from emulator.wire import error_body, page_body
 
 
 # Not frozen: one is made for every request, and a frozen dataclass costs a microsecond more to build.

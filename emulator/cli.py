@@ -95,7 +95,7 @@ def _claim(text: str) -> tuple[str, Any]:
 
 
 def generate(settings: Settings, arguments: argparse.Namespace) -> int:
-    from emulator.fixture import FixtureError, load_seeded_log, write_fixture
+    from emulator.eventlog.fixture import FixtureError, load_seeded_log, write_fixture
 
     try:
         seeded = load_seeded_log(settings)

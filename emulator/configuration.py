@@ -8,15 +8,15 @@ from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
 
-from emulator.clients import ClientRegistry
 from emulator.clock import Clock
-from emulator.fixture import SeededLog, load_seeded_log
-from emulator.keys import SigningKey
-from emulator.ratelimit import RateLimiter
+from emulator.eventlog.fixture import SeededLog, load_seeded_log
+from emulator.eventlog.store import Store
+from emulator.gateway.ratelimit import RateLimiter
+from emulator.maskinporten.clients import ClientRegistry
+from emulator.maskinporten.keys import SigningKey
+from emulator.maskinporten.tokens import TrustedIssuer
+from emulator.maskinporten.trust import parse_trusted_issuers, trusted_issuer
 from emulator.settings import Settings
-from emulator.store import Store
-from emulator.tokens import TrustedIssuer
-from emulator.trust import parse_trusted_issuers, trusted_issuer
 
 T = TypeVar("T")
 

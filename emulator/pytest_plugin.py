@@ -122,7 +122,7 @@ def emulator_server(pytestconfig: pytest.Config) -> Iterator[EmulatorProcess]:
 def _emulator_session_control(
     pytestconfig: pytest.Config, emulator_server: EmulatorProcess
 ) -> Iterator[EmulatorControl]:
-    from emulator.gateway import parse_subscription_keys  # noqa: PLC0415
+    from emulator.gateway.admission import parse_subscription_keys  # noqa: PLC0415
     from emulator.testing.control import EmulatorControl  # noqa: PLC0415
 
     settings = settings_of(serve_arguments(pytestconfig))
@@ -163,7 +163,7 @@ def emulator_subscription_key(_emulator_session_control: EmulatorControl) -> str
 
 @pytest.fixture(scope="session")
 def _emulator_app_session(pytestconfig: pytest.Config) -> FastAPI:
-    from emulator.app import create_app  # noqa: PLC0415
+    from emulator.http.app import create_app  # noqa: PLC0415
 
     return create_app(settings_of(serve_arguments(pytestconfig)))
 

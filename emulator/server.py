@@ -9,10 +9,10 @@ from typing import NoReturn
 import uvicorn
 
 from emulator import __version__
-from emulator import app as app_module
 from emulator.configuration import SettingsError
+from emulator.eventlog.store import StoreMismatchError
+from emulator.http import app as app_module
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
-from emulator.store import StoreMismatchError
 
 
 def serve(settings: Settings) -> int:

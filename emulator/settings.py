@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from emulator.authorization import Mode
-from emulator.timestamps import TimestampStyle
+from emulator.eventlog.timestamps import TimestampStyle
+from emulator.maskinporten.authorization import Mode
 
 DEFAULT_SUBSCRIPTION_KEY = "local-subscription-key"
 

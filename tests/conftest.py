@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from emulator.app import create_app
 from emulator.clock import ControlledClock
+from emulator.http.app import create_app
 from emulator.settings import Settings
 from emulator.testing import InProcessClient, api_headers
 from tests.tokencraft import NOW_MS, pem_of, rsa_key
@@ -84,3 +84,14 @@ def shared_app(signing_key_file: Path, clock: ControlledClock, _shared_apps: dic
 def fresh_app(signing_key_file: Path, clock: ControlledClock) -> AppFactory:
     """A new emulator per call, with its own clients and replay memory, on the same clock."""
     return lambda **settings: _new_app(signing_key_file, clock, settings)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Process-level tests (tests/system/) are `system` and `slow`; the dashboard's browser tests also `browser`."""
+    for item in items:
+        parts = item.path.parts
+        if "system" in parts[-2:]:
+            item.add_marker(pytest.mark.system)
+            item.add_marker(pytest.mark.slow)
+        if item.path.name == "test_dashboard_browser.py":
+            item.add_marker(pytest.mark.browser)

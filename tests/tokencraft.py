@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from emulator.keys import public_jwk, thumbprint
+from emulator.maskinporten.keys import public_jwk, thumbprint
 
 Json = dict[str, Any]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from emulator.backend import Backend
-from emulator.gateway import parse_subscription_keys
-from emulator.tokens import API_SCOPE
+from emulator.gateway.admission import parse_subscription_keys
+from emulator.maskinporten.tokens import API_SCOPE
 
 TEST_CLIENT_ID = "trygdehendelser-test-client"
 

@@ -1,0 +1,170 @@
+"""New events after the seeded history: explicit ones checked against the lifecycle, or generated ones.
+
+Checked one after the other, so a batch may create a period and change it. Generated events continue the
+history: new periods for new or known persons, changes and annulments of open periods, from a Random seeded
+by the log's seed and head, so the same calls on the same log append the same events.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from emulator.eventlog.events import EventType, Group, NewEvent
+from emulator.eventlog.identities import InvalidIdentityError, synthetic_identity, validate_synthetic
+from emulator.eventlog.log import EventLog
+from emulator.eventlog.periods import PeriodIndex, PeriodState
+
+_NEW_PERIOD_SHARE = 0.45
+_KNOWN_PERSON_SHARE = 0.2
+_ANNUL_SHARE = 0.08
+_EOS_SHARE = 0.65
+_DNUMBER_SHARE = 0.12
+_POOL_WINDOW = 20_000
+# JSON-safe (JavaScript reads numbers as doubles), and far enough below int64's limit that ids generated after
+# it still fit.
+MAX_PERIOD_ID = 2**53 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    """An event as a tester describes it; gaps are filled in (a new id, the period's person, now)."""
+
+    type: EventType
+    period_id: int | None = None
+    personident: str | None = None
+    group: Group | None = None
+    created_ms: int | None = None
+
+
+class AppendRejectedError(ValueError):
+    """An explicit event breaks a rule; the message names the event and the rule."""
+
+
+class Appender:
+    def __init__(self, log: EventLog, seed: int) -> None:
+        self._log = log
+        self._seed = seed
+        self._periods: PeriodIndex | None = None
+        self._open: list[int] | None = None
+
+    @property
+    def periods(self) -> PeriodIndex:
+        if self._periods is None:
+            self._periods = PeriodIndex(self._log)
+        return self._periods
+
+    def forget(self) -> None:
+        """After a reset: rebuild from the log when next needed."""
+        self._periods = None
+        self._open = None
+
+    def plan(self, drafts: Sequence[EventDraft], now_ms: int) -> list[NewEvent]:
+        """The events to append for `drafts`, or AppendRejectedError; nothing is recorded until `applied`."""
+        staged: dict[int, PeriodState] = {}
+        floor = self._last_created()
+        planned: list[NewEvent] = []
+        for index, draft in enumerate(drafts, start=1):
+            try:
+                created = draft.created_ms if draft.created_ms is not None else max(now_ms, floor)
+                if created < floor:
+                    raise AppendRejectedError(f"opprettetDato may not be earlier than the newest event's ({floor} ms)")
+                if draft.type is EventType.OPPRETTET:
+                    state = self._opening(draft, staged)
+                else:
+                    state = self._continuing(draft, staged)
+            except AppendRejectedError as error:
+                raise AppendRejectedError(f"event {index} of {len(drafts)}: {error}") from None
+            staged[state.period_id] = state
+            floor = created
+            planned.append(NewEvent(state.period_id, state.personident, state.group, draft.type, created))
+        return planned
+
+    def _opening(self, draft: EventDraft, staged: dict[int, PeriodState]) -> PeriodState:
+        highest = max([self.periods.highest_id, *staged])
+        period_id = draft.period_id if draft.period_id is not None else highest + 1
+        if not 1 <= period_id <= MAX_PERIOD_ID:
+            raise AppendRejectedError(f"periodeId must be between 1 and {MAX_PERIOD_ID}")
+        if period_id in staged or period_id in self.periods:
+            raise AppendRejectedError(f"period {period_id} already exists; OPPRETTET starts a new period")
+        if draft.personident is None:
+            raise AppendRejectedError("OPPRETTET needs a personident")
+        try:
+            validate_synthetic(draft.personident)
+        except InvalidIdentityError as error:
+            raise AppendRejectedError(f"personident: {error}") from None
+        return PeriodState(period_id, draft.personident, draft.group or Group.EOS, annulled=False)
+
+    def _continuing(self, draft: EventDraft, staged: dict[int, PeriodState]) -> PeriodState:
+        if draft.period_id is None:
+            raise AppendRejectedError(f"{draft.type} needs the periodeId of an existing period")
+        known = staged.get(draft.period_id) or self.periods.get(draft.period_id)
+        if known is None:
+            raise AppendRejectedError(f"{draft.type} for period {draft.period_id}, which does not exist")
+        if known.annulled:
+            raise AppendRejectedError(
+                f"{draft.type} for period {draft.period_id}, which is annulled (ANNULLERT is its last event)"
+            )
+        if draft.personident is not None and draft.personident != known.personident:
+            raise AppendRejectedError(f"period {draft.period_id} belongs to another personident; that never changes")
+        if draft.group is not None and draft.group is not known.group:
+            raise AppendRejectedError(f"period {draft.period_id} is {known.group}; its hjemmelgruppe never changes")
+        return PeriodState(known.period_id, known.personident, known.group, draft.type is EventType.ANNULLERT)
+
+    def generate(self, created_ms: Sequence[int]) -> list[NewEvent]:
+        """One generated event per timestamp (non-decreasing), continuing the history plausibly."""
+        rng = random.Random(f"{self._seed}:{self._log.head}")
+        # A copy: the pool itself follows only what reaches the log (see `applied`).
+        pool = list(self._open_pool())
+        staged: dict[int, PeriodState] = {}
+        next_id = self.periods.highest_id
+        events: list[NewEvent] = []
+        for created in created_ms:
+            if not pool or rng.random() < _NEW_PERIOD_SHARE:
+                next_id += rng.randint(1, 3)
+                if pool and rng.random() < _KNOWN_PERSON_SHARE:
+                    personident = self._state(pool[rng.randrange(len(pool))], staged).personident
+                else:
+                    personident = synthetic_identity(rng, dnumber=rng.random() < _DNUMBER_SHARE)
+                group = Group.EOS if rng.random() < _EOS_SHARE else Group.OEVRIGE
+                state = PeriodState(next_id, personident, group, annulled=False)
+                event_type = EventType.OPPRETTET
+                pool.append(next_id)
+            else:
+                slot = rng.randrange(len(pool))
+                known = self._state(pool[slot], staged)
+                event_type = EventType.ANNULLERT if rng.random() < _ANNUL_SHARE else EventType.ENDRET
+                state = PeriodState(known.period_id, known.personident, known.group, event_type is EventType.ANNULLERT)
+                if state.annulled:
+                    pool[slot] = pool[-1]
+                    pool.pop()
+            staged[state.period_id] = state
+            events.append(NewEvent(state.period_id, state.personident, state.group, event_type, created))
+        return events
+
+    def applied(self, events: Sequence[NewEvent]) -> None:
+        """Record events that are now in the log."""
+        for event in events:
+            self.periods.record(event.period_id, event.personident, event.group, event.type)
+            if self._open is not None:
+                if event.type is EventType.OPPRETTET:
+                    self._open.append(event.period_id)
+                elif event.type is EventType.ANNULLERT and event.period_id in self._open:
+                    self._open.remove(event.period_id)
+
+    def _state(self, period_id: int, staged: dict[int, PeriodState]) -> PeriodState:
+        state = staged.get(period_id) or self.periods.get(period_id)
+        assert state is not None
+        return state
+
+    def _open_pool(self) -> list[int]:
+        """Periods still open among the recent ones: the ones a live feed would change next."""
+        if self._open is None:
+            recent = self._log.period_id.values[max(self._log.head - _POOL_WINDOW, 0) :]
+            candidates = dict.fromkeys(int(period_id) for period_id in recent.tolist())
+            self._open = [pid for pid in candidates if not self._state(pid, {}).annulled]
+        return self._open
+
+    def _last_created(self) -> int:
+        return int(self._log.created_ms.values[-1]) if self._log.head else 0

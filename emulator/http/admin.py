@@ -1,0 +1,172 @@
+"""The control plane under /_emulator: what NAV cannot offer a tester (FastAPI, with generated docs)."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from pydantic import BaseModel, Field, field_validator
+
+from emulator import __version__
+from emulator.backend import Backend
+from emulator.eventlog.timestamps import TimestampStyle
+from emulator.maskinporten.clients import DEFAULT_ORGANISATION, client_from_dict
+from emulator.maskinporten.tokens import API_SCOPE
+
+CONTROL_PREFIX = "/_emulator"
+STATUS_DIGEST_BUDGET = 100_000
+
+
+def backend_of(request: Request) -> Backend:
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+def admin_token_check(request: Request) -> None:
+    """With EMULATOR_ADMIN_TOKEN set, the control plane wants `Authorization: Bearer <that token>`."""
+    expected = backend_of(request).settings.admin_token
+    if expected is None:
+        return
+    # The scheme is case-insensitive (RFC 9110 §11.1); the token is compared in constant time.
+    scheme, _, presented = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
+        raise HTTPException(401, "the control plane wants Authorization: Bearer <EMULATOR_ADMIN_TOKEN>")
+
+
+def control_router(tag: str) -> APIRouter:
+    return APIRouter(prefix=CONTROL_PREFIX, tags=[tag], dependencies=[Depends(admin_token_check)])
+
+
+BackendDep = Annotated[Backend, Depends(backend_of)]
+router = control_router("state and tokens")
+
+
+class MintRequest(BaseModel):
+    """A token signed by this emulator's key, shaped like Maskinporten's, for testing 401 and 403 handling."""
+
+    scope: str = Field(API_SCOPE, description="Space-separated scopes; leave out the API's scope for a 403.")
+    lifetime_seconds: int | None = Field(
+        None, ge=-31_536_000, le=31_536_000, strict=True, description="Negative for a token that has already expired."
+    )
+    client_id: str = Field("trygdehendelser-test-client", min_length=1)
+    organisation_number: str = Field(DEFAULT_ORGANISATION, pattern=r"^\d{9}$")
+    audience: str = "unspecified"
+    claims: dict[str, Any] = Field(
+        default_factory=dict, description='Claims to add or override, e.g. {"iss": "https://elsewhere/"}.'
+    )
+    omit_claims: list[str] = Field(default_factory=list, description='Claims to leave out, e.g. ["iat"].')
+
+    @field_validator("claims")
+    @classmethod
+    def _issuer_is_a_string(cls, claims: dict[str, Any]) -> dict[str, Any]:
+        if "iss" in claims and not isinstance(claims["iss"], str):
+            # PyJWT refuses to sign such a token; say so instead of failing.
+            raise ValueError(
+                "claims.iss must be a string (the signer takes no other); for a token without an issuer, "
+                "use omit_claims (--omit iss)"
+            )
+        return claims
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str
+    expires_in: int
+    scope: str
+
+
+class ClientRegistration(BaseModel):
+    """A client as in the clients file; public keys only."""
+
+    client_id: str = Field(min_length=1)
+    organisation_number: str = Field(DEFAULT_ORGANISATION, pattern=r"^\d{9}$")
+    scopes: list[str] = Field(default_factory=lambda: [API_SCOPE])
+    jwks: list[dict[str, Any]] | dict[str, Any] = Field(default_factory=list, description="JWKs, or a whole JWK set.")
+    certificates: list[str] = Field(default_factory=list, description="Base64 DER certificates (as in x5c).")
+    client_secret: str | None = None
+
+
+@router.post("/tokens", response_model=TokenResponse, summary="Mint an access token")
+async def mint_token(backend: BackendDep, request: Annotated[MintRequest, Body()]) -> dict[str, Any]:
+    issued = backend.authorization.issuer.issue(
+        client_id=request.client_id,
+        organisation_number=request.organisation_number,
+        scope=request.scope,
+        client_amr="private_key_jwt",
+        audience=request.audience,
+        lifetime_seconds=request.lifetime_seconds,
+        extra_claims=request.claims,
+        omit=request.omit_claims,
+    )
+    return issued.response()
+
+
+@router.post("/clients", status_code=201, summary="Register a client (as if it were in the clients file)")
+async def register_client(backend: BackendDep, registration: ClientRegistration) -> dict[str, str]:
+    try:
+        client = client_from_dict(registration.model_dump())
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    backend.authorization.clients.register(client)
+    return {"client_id": client.client_id}
+
+
+@router.get("/status", summary="Seed, size, head, digest, clock, uptime, faults, live mode, settings")
+async def status(backend: BackendDep) -> dict[str, Any]:
+    return status_of(backend)
+
+
+@router.post("/reset", summary="Back to the seeded state: events, faults, journal, consumers, clock")
+async def reset(backend: BackendDep) -> dict[str, Any]:
+    backend.reset()
+    return status_of(backend)
+
+
+@router.get("/digest", summary="The log's digest: sha256 over its canonical JSON (slow the first time on a large log)")
+async def digest(backend: BackendDep) -> dict[str, Any]:
+    return {"digest": backend.digest.hexdigest(), "events": len(backend.log)}
+
+
+def status_of(backend: Backend) -> dict[str, Any]:
+    now_ms = backend.clock.now_ms()
+    settings = backend.settings.model_dump(mode="json", exclude={"admin_token", "subscription_keys"})
+    settings["subscription_keys"] = f"{len(backend.settings.subscription_keys.split(','))} configured"
+    settings["admin_token"] = "set" if backend.settings.admin_token else None
+    return {
+        "version": __version__,
+        "log": backend.seeded.description,
+        "seed": backend.seeded.seed,
+        "events": len(backend.log),
+        "head": backend.log.head,
+        "seeded_head": backend.seeded_head,
+        "appended": backend.log.head - backend.seeded_head,
+        # Hashing a large log takes seconds (about 3 s a million events): status, which dashboards poll, only
+        # brings the digest up to date when little is left to hash; /_emulator/digest always does.
+        "digest": backend.digest.hexdigest() if backend.digest.pending() <= STATUS_DIGEST_BUDGET else None,
+        "clock": clock_of(backend),
+        "uptime_seconds": round(time.monotonic() - backend.started_monotonic, 3),
+        "ready_seconds": round(backend.ready_seconds, 3),
+        "live": backend.live.spec.as_dict() if backend.live else None,
+        "faults": backend.faults.list(),
+        "journal": {
+            "size": len(backend.journal),
+            "capacity": backend.journal.capacity,
+            "evicted": backend.journal.evicted,
+        },
+        "consumers": len(backend.consumers.views(backend.log.head)),
+        "persistent": backend.store is not None,
+        "settings": settings,
+        "now_utc": datetime.fromtimestamp(now_ms / 1000, tz=UTC).isoformat(timespec="milliseconds"),
+    }
+
+
+def clock_of(backend: Backend) -> dict[str, Any]:
+    now_ms = backend.clock.now_ms()
+    return {
+        "now": backend.oslo.format_one(now_ms, TimestampStyle.OFFSET),
+        "now_ms": now_ms,
+        "frozen": backend.clock.frozen,
+    }

@@ -1,0 +1,137 @@
+"""create_app(settings): builds the backend, mounts the routes and the one renderer of upstream errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from emulator import __version__
+from emulator.backend import Backend
+from emulator.clock import ControlledClock
+from emulator.errors import EmulatorError, NotFoundError
+from emulator.http import admin, dashboard, insight, internal, maskinporten, scenario
+from emulator.http import feed as nav_api
+from emulator.http.admin import CONTROL_PREFIX
+from emulator.http.pipeline import Observer
+from emulator.settings import Settings
+
+LIVE_TICK_SECONDS = 0.02
+logger = logging.getLogger("emulator.live")
+
+
+class EmulatorApp(FastAPI):
+    """FastAPI, except that the feed's path goes straight to its bare ASGI endpoint (the hot path)."""
+
+    feed: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.feed is not None and scope["type"] == "http" and scope["path"] == nav_api.FEED_PATH:
+            await self.feed(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
+    backend = Backend.from_settings(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ticker = asyncio.create_task(_tick_live(backend))
+        try:
+            yield
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            if backend.store is not None:
+                backend.store.close()
+
+    app = EmulatorApp(
+        title="trygdehendelser-emulator control plane",
+        version=__version__,
+        openapi_url=f"{CONTROL_PREFIX}/openapi.json",
+        docs_url=f"{CONTROL_PREFIX}/docs",
+        redoc_url=None,
+        # API Management matches paths exactly; it never redirects a trailing slash.
+        redirect_slashes=False,
+        lifespan=lifespan,
+    )
+    app.state.backend = backend
+    feed_routes = nav_api.routes(backend)
+    app.feed = feed_routes[0].app
+    app.router.routes.extend(
+        [
+            *feed_routes,
+            *maskinporten.routes(backend.authorization),
+            *internal.routes,
+            internal.spec_route(),
+            *dashboard.routes,
+        ]
+    )
+    for router in (admin.router, scenario.router, insight.router):
+        app.include_router(router)
+    app.add_exception_handler(EmulatorError, render_error)
+    app.add_exception_handler(StarletteHTTPException, render_http_exception)
+    app.add_exception_handler(RequestValidationError, render_validation_error)
+    app.add_middleware(Observer, backend=backend, token_path=f"{maskinporten.issuer_path(backend.authorization)}token")
+    return app
+
+
+async def _tick_live(backend: Backend) -> None:
+    """Live mode runs on the controlled clock; this only looks often enough for new events to appear promptly."""
+    while True:
+        await asyncio.sleep(LIVE_TICK_SECONDS)
+        try:
+            backend.tick_live()
+        except Exception:
+            # One bad tick (a full disk under --data-dir, say) must not end live mode for good.
+            logger.exception("live mode could not append")
+
+
+async def render_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, EmulatorError)
+    backend: Backend = request.app.state.backend
+    status, headers, body = backend.error_answer(error, request.url.path)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+async def render_http_exception(request: Request, error: Exception) -> Response:
+    """Unknown paths and methods get API Management's 404; the control plane keeps FastAPI's answers."""
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code in (404, 405) and not request.url.path.startswith(f"{CONTROL_PREFIX}/"):
+        return await render_error(request, NotFoundError())
+    return await http_exception_handler(request, error)
+
+
+async def render_validation_error(_: Request, error: Exception) -> Response:
+    """FastAPI's 422, except that a NaN or an infinity in the refused input is named, not a failure to render.
+
+    Python's JSON reader turns `NaN`, `Infinity` and `1e400` into floats that JSON cannot carry back, and the
+    stock handler, which echoes the input, would answer such a body with a 500.
+    """
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value

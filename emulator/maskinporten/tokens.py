@@ -1,0 +1,212 @@
+"""Access tokens: issuing them shaped like Maskinporten's, and verifying them as the API's gateway does.
+
+Verification takes the key from the issuer's own key set by `kid`, never from the token, accepts only the
+RSA algorithms on an explicit list, and checks time against the injected clock rather than PyJWT's.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from emulator.clock import Clock
+from emulator.maskinporten.keys import SigningKey
+
+API_SCOPE = "nav:helse/v1/trygdehendelser"
+ALGORITHMS = ("RS256", "RS384", "RS512")
+CONSUMER_AUTHORITY = "iso6523-actorid-upis"
+NORWEGIAN_ORGANISATION_NUMBER = "0192"
+LEEWAY_SECONDS = 5
+
+Claims = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+
+    def response(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": self.scope,
+        }
+
+
+class TokenIssuer:
+    """Signs access tokens with the emulator's key; the JWKS endpoint publishes the public half."""
+
+    def __init__(self, issuer: str, key: SigningKey, clock: Clock, lifetime_seconds: int, rng: random.Random) -> None:
+        self.issuer = issuer
+        self.key = key
+        self._clock = clock
+        self.lifetime_seconds = lifetime_seconds
+        self._rng = rng
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def issue(
+        self,
+        *,
+        client_id: str,
+        organisation_number: str,
+        scope: str,
+        client_amr: str,
+        audience: str = "unspecified",
+        lifetime_seconds: int | None = None,
+        extra_claims: Mapping[str, Any] | None = None,
+        omit: Iterable[str] = (),
+    ) -> IssuedToken:
+        lifetime = self.lifetime_seconds if lifetime_seconds is None else lifetime_seconds
+        now = self._clock.now_ms() // 1000
+        claims: Claims = {
+            "aud": audience,
+            "scope": scope,
+            "iss": self.issuer,
+            "client_amr": client_amr,
+            "token_type": "Bearer",
+            "exp": now + lifetime,
+            "iat": now,
+            "client_id": client_id,
+            "jti": self.new_id(),
+            "consumer": {
+                "authority": CONSUMER_AUTHORITY,
+                "ID": f"{NORWEGIAN_ORGANISATION_NUMBER}:{organisation_number}",
+            },
+        }
+        claims.update(extra_claims or {})
+        for name in omit:
+            claims.pop(name, None)
+        token = jwt.encode(claims, self.key.private_key, algorithm="RS256", headers={"kid": self.key.kid})
+        return IssuedToken(access_token=token, expires_in=lifetime, scope=scope)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.key.public_jwk]}
+
+
+class InvalidTokenError(Exception):
+    """The token cannot be trusted; the message says why (it never contains the token)."""
+
+
+KeyLookup = Callable[[str], rsa.RSAPublicKey | None]
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    issuer: str
+    key_for: KeyLookup
+
+
+class Validity(NamedTuple):
+    """A token's `exp`, `nbf` (-inf when absent) and `iat`, as numbers already checked to be usable."""
+
+    expires: float
+    not_before: float
+    issued: float
+
+
+class TokenVerifier:
+    """Checks signature, issuer, and the time claims, the way the gateway in front of the API does."""
+
+    def __init__(self, trusted: Iterable[TrustedIssuer], clock: Clock) -> None:
+        self._trusted = tuple(trusted)
+        self._clock = clock
+
+    def verify(self, token: str) -> Claims:
+        """The token's claims, or InvalidTokenError: signature, issuer and claims, then the times at this instant."""
+        claims, validity = self.verified(token)
+        self.check_times(validity)
+        return claims
+
+    def verified(self, token: str) -> tuple[Claims, Validity]:
+        """What never changes about a token: its signature, issuer and claims; the times are `check_times`'."""
+        claims = self._verified_signature(token)
+        return claims, _validity(claims)
+
+    def check_times(self, validity: Validity) -> None:
+        """InvalidTokenError unless the token is valid now, on the injected clock, with the leeway."""
+        now = self._clock.now_ms() / 1000
+        if validity.expires <= now - LEEWAY_SECONDS:
+            raise InvalidTokenError("the token has expired")
+        if validity.not_before > now + LEEWAY_SECONDS:
+            raise InvalidTokenError("the token is not valid yet (nbf)")
+        if validity.issued > now + LEEWAY_SECONDS:
+            raise InvalidTokenError("the token was issued in the future (iat)")
+
+    def _verified_signature(self, token: str) -> Claims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise InvalidTokenError("the token is not a JWT") from None
+        except jwt.InvalidTokenError as error:
+            raise InvalidTokenError(f"the token's header is malformed: {error}") from None
+        algorithm = header.get("alg")
+        if algorithm not in ALGORITHMS:
+            raise InvalidTokenError(f"alg {algorithm!r} is not accepted; only {', '.join(ALGORITHMS)}")
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise InvalidTokenError("the token has no kid")
+        issuer, key = self._key(kid)
+        try:
+            claims: Claims = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                options={
+                    "require": ["exp", "iat", "iss"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                    "verify_aud": False,
+                    "verify_iss": False,
+                },
+            )
+        except jwt.MissingRequiredClaimError as error:
+            raise InvalidTokenError(f"the token has no {error.claim} claim") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidTokenError("the signature does not verify") from None
+        except jwt.InvalidTokenError as error:
+            raise InvalidTokenError(f"the token is malformed: {error}") from None
+        if claims["iss"] != issuer:
+            raise InvalidTokenError(f"the issuer {claims['iss']!r} is not trusted for this key")
+        return claims
+
+    def _key(self, kid: str) -> tuple[str, rsa.RSAPublicKey]:
+        for trusted in self._trusted:
+            key = trusted.key_for(kid)
+            if key is not None:
+                return trusted.issuer, key
+        raise InvalidTokenError(f"no trusted issuer has a key with kid {kid!r}")
+
+
+def _validity(claims: Claims) -> Validity:
+    for name in ("exp", "iat", "nbf"):
+        if name in claims and not is_number(claims[name]):
+            raise InvalidTokenError(f"the {name} claim is not a number")
+    return Validity(float(claims["exp"]), float(claims.get("nbf", -math.inf)), float(claims["iat"]))
+
+
+def is_number(value: object) -> bool:
+    """A JSON number usable as a time: not a boolean, not NaN or infinite."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def granted_scopes(claims: Claims) -> set[str]:
+    """Maskinporten's space-separated `scope`, or another issuer's `scp` list."""
+    scope = claims.get("scope", claims.get("scp", ""))
+    if isinstance(scope, str):
+        return set(scope.split())
+    if isinstance(scope, list):
+        return {item for item in scope if isinstance(item, str)}
+    return set()

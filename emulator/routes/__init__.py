@@ -1,1 +1,0 @@
-"""The HTTP layer: thin routes that parse, call the backend and return bytes."""
