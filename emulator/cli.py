@@ -95,12 +95,17 @@ def _claim(text: str) -> tuple[str, Any]:
 
 
 def generate(settings: Settings, arguments: argparse.Namespace) -> int:
+    from emulator.eventlog.cache import CacheError, LogCache
     from emulator.eventlog.fixture import FixtureError, load_seeded_log, write_fixture
 
     try:
-        seeded = load_seeded_log(settings)
+        cache = LogCache.open(settings.cache_dir) if settings.cache_dir is not None else None
+        seeded = load_seeded_log(settings, cache)
     except FixtureError as error:
         print(f"trygdehendelser-emulator generate: {error}", file=sys.stderr)
+        return 2
+    except CacheError as error:
+        print(f"trygdehendelser-emulator generate: --cache-dir (EMULATOR_CACHE_DIR): {error}", file=sys.stderr)
         return 2
     if arguments.output == "-":
         digest = write_fixture(seeded, sys.stdout)
@@ -126,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     log_options.add_argument(
         "--fixture",
         help="a preset (empty, small, large) or a fixture file, instead of seed/events (EMULATOR_FIXTURE)",
+    )
+    log_options.add_argument(
+        "--cache-dir", help="keep generated logs here, mapped on the next start (EMULATOR_CACHE_DIR)"
     )
 
     serve_parser = commands.add_parser("serve", parents=[log_options], help="run the emulator")

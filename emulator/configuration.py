@@ -9,6 +9,7 @@ from importlib import resources
 from typing import TypeVar
 
 from emulator.clock import Clock
+from emulator.eventlog.cache import CacheError, LogCache
 from emulator.eventlog.fixture import SeededLog, load_seeded_log
 from emulator.eventlog.store import Store
 from emulator.gateway.ratelimit import RateLimiter
@@ -26,7 +27,12 @@ class SettingsError(ValueError):
 
 
 def seeded_log(settings: Settings) -> SeededLog:
-    return _loaded("fixture", lambda: load_seeded_log(settings))
+    cache_dir = settings.cache_dir
+    try:
+        cache = LogCache.open(cache_dir) if cache_dir is not None else None
+        return _loaded("fixture", lambda: load_seeded_log(settings, cache))
+    except CacheError as error:
+        raise _error("cache_dir", str(error)) from error
 
 
 def signing_key(settings: Settings) -> SigningKey:

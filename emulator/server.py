@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import socket
+import sys
+from collections.abc import Iterator
 from typing import NoReturn
 
 import uvicorn
 
 from emulator import __version__
 from emulator.configuration import SettingsError
+from emulator.eventlog.progress import LOGGER_NAME as BUILD_LOGGER
 from emulator.eventlog.store import StoreMismatchError
 from emulator.http import app as app_module
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
@@ -22,7 +27,8 @@ def serve(settings: Settings) -> int:
     listener = _bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": listener.getsockname()[1]})
     try:
-        app = app_module.create_app(settings)
+        with _build_progress_shown():
+            app = app_module.create_app(settings)
     except (SettingsError, StoreMismatchError) as error:
         listener.close()
         raise SystemExit(f"trygdehendelser-emulator: {error}") from None
@@ -49,6 +55,20 @@ def serve(settings: Settings) -> int:
 
     AnnouncingServer(config).run(sockets=[listener])
     return 0
+
+
+@contextlib.contextmanager
+def _build_progress_shown() -> Iterator[None]:
+    """A large log's build reports its progress on the terminal (stderr, like uvicorn's own lines)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("trygdehendelser-emulator: %(message)s"))
+    logger = logging.getLogger(BUILD_LOGGER)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     fixture: str | None = Field(
         None, description="A preset (empty, small, large) or a fixture file; replaces seed and events."
     )
+    cache_dir: Path | None = Field(
+        None,
+        description="Keep generated logs here and map them on the next start; processes on one host share them.",
+    )
     data_dir: Path | None = Field(
         None, description="Keep appended events and the clock in SQLite here, across restarts."
     )

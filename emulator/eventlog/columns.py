@@ -15,10 +15,21 @@ _MIN_CAPACITY = 1024
 class Column(Generic[ScalarT]):
     """Values of one dtype; `values` is a read-only view of the filled part."""
 
-    def __init__(self, dtype: np.dtype[ScalarT], initial: npt.NDArray[ScalarT] | None = None) -> None:
+    def __init__(
+        self, dtype: np.dtype[ScalarT], initial: npt.NDArray[ScalarT] | None = None, *, length: int | None = None
+    ) -> None:
+        """Empty, or `initial` as is; with `length`, `initial` is writable storage of which that many are filled.
+
+        Storage with room to spare (a copy-on-write mapping of a cache file, say) takes appends in place.
+        """
         self._dtype = dtype
-        if initial is None:
-            self._data: npt.NDArray[ScalarT] = np.empty(_MIN_CAPACITY, dtype=dtype)
+        self._data: npt.NDArray[ScalarT]
+        if initial is not None and length is not None:
+            self._data = initial
+            self._length = length
+            self._owned = True
+        elif initial is None:
+            self._data = np.empty(_MIN_CAPACITY, dtype=dtype)
             self._length = 0
             self._owned = True
         else:

@@ -20,10 +20,12 @@ from typing import Any, TextIO
 import orjson
 
 from emulator.eventlog.appends import Appender, AppendRejectedError, EventDraft
+from emulator.eventlog.cache import LogCache
 from emulator.eventlog.digest import LogDigest
 from emulator.eventlog.events import EventType, Group
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.log import EventLog
+from emulator.eventlog.progress import MIN_EVENTS, BuildProgress
 from emulator.eventlog.timestamps import OsloTime, TimestampStyle, parse_instant
 from emulator.nav.wire import event_fragments
 from emulator.settings import Settings
@@ -51,20 +53,31 @@ class SeededLog:
     description: str
 
 
-def load_seeded_log(settings: Settings) -> SeededLog:
+def load_seeded_log(settings: Settings, cache: LogCache | None = None) -> SeededLog:
+    """The log the settings describe; a recipe's from `cache` when it holds it (and stored there when not)."""
     if settings.fixture is None:
         recipe = Recipe(seed=settings.seed, events=settings.events)
-        return SeededLog(generate(recipe), recipe.seed, f"recipe:{_recipe_key(recipe)}", f"seed {recipe.seed}")
+        log = recipe_log(recipe, cache)
+        return SeededLog(log, recipe.seed, f"recipe:{_recipe_key(recipe)}", f"seed {recipe.seed}")
     text, name = _fixture_text(settings.fixture)
     identity = f"fixture:{hashlib.sha256(text).hexdigest()[:20]}"
     document = _parse(text, name)
     if document["format"] == RECIPE_FORMAT:
         recipe = recipe_of(document.get("recipe", {}), name)
-        return SeededLog(generate(recipe), recipe.seed, identity, f"fixture {name} (seed {recipe.seed})")
+        log = recipe_log(recipe, cache)
+        return SeededLog(log, recipe.seed, identity, f"fixture {name} (seed {recipe.seed})")
     seed = document.get("seed", settings.seed)
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise FixtureError(f"{name}: seed must be an integer from 0 to {MAX_SEED}, not {seed!r}")
     return SeededLog(events_log(document.get("hendelser", []), name, seed), seed, identity, f"fixture {name}")
+
+
+def recipe_log(recipe: Recipe, cache: LogCache | None = None) -> EventLog:
+    """The recipe's log, built (reporting progress when it is large) or mapped from the cache."""
+    progress = BuildProgress(recipe.events) if recipe.events >= MIN_EVENTS else None
+    if cache is None:
+        return generate(recipe, progress)
+    return cache.load_or_build(recipe, lambda: generate(recipe, progress))[0]
 
 
 def _is_int(value: object) -> bool:
@@ -173,4 +186,5 @@ def _parse(text: bytes, name: str) -> dict[str, Any]:
 
 
 def _recipe_key(recipe: Recipe) -> str:
-    return ";".join(f"{key}={value}" for key, value in asdict(recipe).items())
+    # A recipe without persons keeps the name it had before the field existed, and so its data dirs.
+    return ";".join(f"{key}={value}" for key, value in asdict(recipe).items() if value is not None)

@@ -9,6 +9,7 @@ through integer arithmetic and exact float products, so one seed gives a byte-id
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as clock_time
@@ -16,10 +17,12 @@ from datetime import time as clock_time
 import numpy as np
 import numpy.typing as npt
 
+from emulator.eventlog import draws
 from emulator.eventlog.events import EventType
-from emulator.eventlog.identities import generate_identities
+from emulator.eventlog.identities import EARLIEST_BIRTH, LATEST_BIRTH, generate_identities
 from emulator.eventlog.log import EventLog, LogColumns
-from emulator.eventlog.ordering import stable_argsort
+from emulator.eventlog.ordering import stable_sort_prefix
+from emulator.eventlog.population import capacity, sample_identities
 from emulator.eventlog.timestamps import OSLO
 
 _MS_PER_DAY = 86_400_000
@@ -35,6 +38,14 @@ _GAPS = (
     (30 * _MS_PER_DAY, 365 * _MS_PER_DAY, 25),
 )
 _FIRST_PERIOD_ID = 2_000_000
+# Part of every cache key: raise it with any change to what a recipe generates.
+GENERATOR_VERSION = 1
+# Up to here a recipe without `persons` has one person per four events, as every log made before the field
+# existed; above, a fixed population, far from the 29 million distinct synthetic numbers.
+LEGACY_MAX_EVENTS = 40_000_000
+LARGE_LOG_PERSONS = 10_000_000
+
+Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,7 @@ class Recipe:
     dnumber_permille: int = 120
     history_start: date = date(2023, 1, 1)
     history_days: int = 730
+    persons: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.seed < 2**32:
@@ -59,98 +71,147 @@ class Recipe:
                 raise ValueError(f"{name} must be between 0 and 1000")
         if self.history_days < 1:
             raise ValueError("history_days must be at least 1")
+        if self.persons is not None:
+            if self.persons < 1:
+                raise ValueError("persons must be at least 1")
+            limit = capacity(self.dnumber_permille)
+            if self.persons > limit:
+                raise ValueError(
+                    f"persons must be at most {limit:,}: no more distinct synthetic numbers exist "
+                    f"(birth dates {EARLIEST_BIRTH.year}-{LATEST_BIRTH.year}, dnumber_permille {self.dnumber_permille})"
+                )
+
+    @property
+    def population(self) -> int:
+        """Persons the log is made with (a log of up to LEGACY_MAX_EVENTS without `persons`: about a quarter)."""
+        if self.persons is not None:
+            return self.persons
+        if self.events <= LEGACY_MAX_EVENTS:
+            return (self.events // 2 + 16) // 2 + 16
+        return LARGE_LOG_PERSONS
 
 
-def generate(recipe: Recipe) -> EventLog:
-    return EventLog(generate_columns(recipe))
+def generate(recipe: Recipe, progress: Progress | None = None) -> EventLog:
+    return EventLog(generate_columns(recipe, progress))
 
 
-def generate_columns(recipe: Recipe) -> LogColumns:
+def generate_columns(recipe: Recipe, progress: Progress | None = None) -> LogColumns:
+    """The recipe's log. Every draw comes in the order and size it always has, so pinned logs keep their bytes;
+    the work between draws is done in chunks and small dtypes, freeing each array as soon as it is used up.
+    """
+    report = progress or _ignore
     rs = np.random.RandomState(recipe.seed)
-    periods = recipe.events // 2 + 16
-    changes = _draw(rs, _CHANGES, periods)
-    annulled = rs.randint(0, 1000, size=periods) < recipe.annulled_permille
-    per_period = 1 + changes + annulled
-    while per_period.sum() < recipe.events:  # only for tiny or unlucky draws
-        more = _draw(rs, _CHANGES, periods)
-        changes, annulled = (
-            np.concatenate([changes, more]),
-            np.concatenate([annulled, np.zeros_like(more, bool)]),
-        )
-        per_period = 1 + changes + annulled
-        periods = len(per_period)
-
-    start_ms = _ms(recipe.history_start) + _uniform_below(rs, recipe.history_days * _MS_PER_DAY, periods)
-    period_of_event = np.repeat(np.arange(periods, dtype=np.int64), per_period)
-    first_of_period = np.cumsum(per_period) - per_period
-    # Each period's time line: the running sum of its gaps, from its start. In place, since at ten million
-    # events every temporary column is another 100 MB at the peak.
-    created_ms = _gaps(rs, len(period_of_event))
-    created_ms[first_of_period] = 0
-    np.cumsum(created_ms, out=created_ms)
-    created_ms -= np.repeat(created_ms[first_of_period], per_period)
-    created_ms += start_ms[period_of_event]
-    kind = np.full(len(period_of_event), EventType.ENDRET.code, dtype=np.uint8)
-    kind[first_of_period] = EventType.OPPRETTET.code
-    last_of_annulled = first_of_period[annulled] + per_period[annulled] - 1
-    kind[last_of_annulled] = EventType.ANNULLERT.code
-
+    created_ms, period_of_event, kind, start_ms = _timeline(rs, recipe, report)
+    periods = len(start_ms)
+    # Sorting needs no draws, so it comes before the period draws: fewer arrays are alive at its peak.
+    registered = stable_sort_prefix(start_ms, periods)[1]
+    del start_ms
     # Laid out by period then ordinal, so a stable sort on time breaks ties the same way everywhere.
-    order = stable_argsort(created_ms)[: recipe.events]
+    created_ms, order = stable_sort_prefix(created_ms, recipe.events)
+    report(0.70)
     event_period = period_of_event[order]
+    del period_of_event
     event_kind = kind[order]
-    event_created_ms = created_ms[order]
-    del period_of_event, kind, created_ms, order
+    del kind, order
 
     # MEDL hands out ids from a sequence as periods are registered: ascending in creation order.
-    id_steps = rs.randint(1, 4, size=periods).astype(np.int64)
+    id_steps = draws.small_integers(rs, 1, 4, periods)
     period_ids = np.empty(periods, dtype=np.int64)
-    period_ids[stable_argsort(start_ms)] = _FIRST_PERIOD_ID + np.cumsum(id_steps)
-    groups = (rs.randint(0, 1000, size=periods) >= recipe.eos_permille).astype(np.uint8)
-    person_of_period, persons = _assign_persons(rs, periods)
-    idents = generate_identities(rs, persons, dnumber_permille=recipe.dnumber_permille)
-
+    period_ids[registered] = np.cumsum(id_steps, dtype=np.int64) + _FIRST_PERIOD_ID
+    del id_steps, registered
+    groups = (~draws.below(rs, periods, 1000, recipe.eos_permille)).view(np.uint8)
+    if recipe.persons is None and recipe.events <= LEGACY_MAX_EVENTS:
+        person_of_period, persons = _assign_persons(rs, periods)
+        idents = generate_identities(rs, persons, dnumber_permille=recipe.dnumber_permille)
+    else:
+        person_of_period = rs.randint(0, recipe.population, size=periods, dtype=np.int32)
+        idents = sample_identities(rs, recipe.population, dnumber_permille=recipe.dnumber_permille)
+    report(0.90)
+    period_id = period_ids[event_period]
+    del period_ids
+    person = person_of_period[event_period]
+    del person_of_period
+    group = groups[event_period]
+    report(1.0)
     return LogColumns(
-        period_id=period_ids[event_period],
-        person=person_of_period[event_period],
-        group=groups[event_period],
-        kind=event_kind,
-        created_ms=event_created_ms,
-        idents=idents,
+        period_id=period_id, person=person, group=group, kind=event_kind, created_ms=created_ms, idents=idents
     )
+
+
+def _timeline(
+    rs: np.random.RandomState, recipe: Recipe, report: Progress
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Every event of every period: its instant, its period and its kind; and each period's start."""
+    periods = recipe.events // 2 + 16
+    changes = draws.weighted(rs, _CHANGES, periods)
+    annulled = draws.below(rs, periods, 1000, recipe.annulled_permille)
+    per_period = 1 + changes + annulled
+    while int(per_period.sum()) < recipe.events:  # only for tiny or unlucky draws
+        more = draws.weighted(rs, _CHANGES, periods)
+        changes, annulled = np.concatenate([changes, more]), np.concatenate([annulled, np.zeros_like(more, bool)])
+        per_period = 1 + changes + annulled
+        periods = len(per_period)
+    del changes
+    start_ms = _ms(recipe.history_start) + draws.uniform_below(rs, recipe.history_days * _MS_PER_DAY, periods)
+    report(0.05)
+
+    # Each period's time line: the running sum of its gaps, from its start.
+    total = int(per_period.sum())
+    bucket = draws.weighted(rs, tuple((index, gap[2]) for index, gap in enumerate(_GAPS)), total)
+    created_ms = np.empty(total, dtype=np.int64)
+    low = np.array([gap[0] for gap in _GAPS], dtype=np.int64)
+    width = np.array([gap[1] - gap[0] for gap in _GAPS], dtype=np.int64)
+    draws.scaled_fractions(rs, bucket, low, width, created_ms)
+    del bucket
+    report(0.20)
+    period_of_event, kind = _lay_out_periods(per_period, annulled, start_ms, created_ms)
+    report(0.30)
+    return created_ms, period_of_event, kind, start_ms
+
+
+def _lay_out_periods(
+    per_period: npt.NDArray[np.uint8],
+    annulled: npt.NDArray[np.bool_],
+    start_ms: npt.NDArray[np.int64],
+    created_ms: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint8]]:
+    """Turn gaps into instants (each period's running sum from its start) and mark each event's period and kind.
+
+    A run of whole periods at a time: a period's sum restarts at its first event, so the chunks need
+    nothing from each other, and no temporary grows with the log.
+    """
+    period_of_event = np.empty(len(created_ms), dtype=np.int32)
+    kind = np.full(len(created_ms), EventType.ENDRET.code, dtype=np.uint8)
+    first_event = 0
+    for part in draws.chunks(len(per_period)):
+        counts = per_period[part]
+        ends = np.cumsum(counts, dtype=np.int64)
+        events = slice(first_event, first_event + int(ends[-1]))
+        firsts = ends - counts
+        times = created_ms[events]
+        times[firsts] = 0
+        np.cumsum(times, out=times)
+        times += np.repeat(start_ms[part] - times[firsts], counts)
+        period_of_event[events] = np.repeat(np.arange(part.start, part.stop, dtype=np.int32), counts)
+        kinds = kind[events]
+        kinds[firsts] = EventType.OPPRETTET.code
+        kinds[(ends - 1)[annulled[part]]] = EventType.ANNULLERT.code
+        first_event = events.stop
+    return period_of_event, kind
 
 
 def _assign_persons(rs: np.random.RandomState, periods: int) -> tuple[npt.NDArray[np.int32], int]:
     persons = periods // 2 + 16
-    counts = _draw(rs, _PERIODS_PER_PERSON, persons)
-    while counts.sum() < periods:
-        counts = np.concatenate([counts, _draw(rs, _PERIODS_PER_PERSON, persons)])
+    counts = draws.weighted(rs, _PERIODS_PER_PERSON, persons)
+    while int(counts.sum()) < periods:
+        counts = np.concatenate([counts, draws.weighted(rs, _PERIODS_PER_PERSON, persons)])
     slots = np.repeat(np.arange(len(counts), dtype=np.int32), counts)[:periods]
     # A person's periods are registered at different times, not one after the other.
     return slots[rs.permutation(periods)], len(counts)
 
 
-def _draw(rs: np.random.RandomState, table: tuple[tuple[int, int], ...], size: int) -> npt.NDArray[np.int64]:
-    values = np.array([value for value, _ in table], dtype=np.int64)
-    bounds = np.cumsum([weight for _, weight in table])
-    return values[np.searchsorted(bounds, rs.randint(0, int(bounds[-1]), size=size), side="right")]
-
-
-def _gaps(rs: np.random.RandomState, size: int) -> npt.NDArray[np.int64]:
-    low = np.array([gap[0] for gap in _GAPS], dtype=np.int64)
-    width = np.array([gap[1] - gap[0] for gap in _GAPS], dtype=np.int64)
-    bucket = _draw(rs, tuple((index, gap[2]) for index, gap in enumerate(_GAPS)), size)
-    fraction = rs.random_sample(size)
-    fraction *= width[bucket]
-    gaps = fraction.astype(np.int64)
-    del fraction
-    gaps += low[bucket]
-    return gaps
-
-
-def _uniform_below(rs: np.random.RandomState, bound: int, size: int) -> npt.NDArray[np.int64]:
-    # A double from 53 random bits times an integer is exact enough and identical on every IEEE machine.
-    return (rs.random_sample(size) * bound).astype(np.int64)
+def _ignore(_: float) -> None:
+    pass
 
 
 def _ms(day: date) -> int:

@@ -23,6 +23,8 @@ DNUMBER_DAY_OFFSET = 40
 
 EARLIEST_BIRTH = date(1940, 1, 1)
 LATEST_BIRTH = date(2024, 12, 31)
+# Slots per kind (fødselsnummer, D-nummer): every birth date times every individnummer, usable or not.
+IDENTITY_SLOTS = ((LATEST_BIRTH - EARLIEST_BIRTH).days + 1) * 1000
 
 
 class IdentityKind(StrEnum):
@@ -133,22 +135,39 @@ def generate_identities(rs: np.random.RandomState, count: int, *, dnumber_permil
     """`count` distinct synthetic numbers as 11-byte strings, vectorized (millions per second).
 
     Only integer draws from the legacy RandomState are used, whose streams numpy keeps frozen, so the
-    same seed gives the same numbers on every platform and numpy version.
+    same seed gives the same numbers on every platform and numpy version. Candidates are drawn in rounds
+    whose sizes depend on how many were drawn before (the schedule every pinned log was made with), and
+    the first `count` distinct ones in draw order are kept. A table of the numbers seen so far makes each
+    round cost its own size only, so the rounds add up to linear time.
     """
-    pool = np.empty(0, dtype=np.int64)
+    seen = np.zeros(2 * IDENTITY_SLOTS, dtype=np.bool_)
+    found: list[npt.NDArray[np.int64]] = []
+    distinct = drawn = 0
     while True:
-        pool = np.concatenate(
-            [pool, _candidate_numbers(rs, count - len(pool) // 2 + count // 4 + 16, dnumber_permille)]
-        )
-        # Keep the first occurrence of each number, in draw order.
-        order = stable_argsort(pool)
-        ordered = pool[order]
-        first = order[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
-        if len(first) >= count:
-            first.sort()
-            numbers = pool[first[:count]]
+        size = count - drawn // 2 + count // 4 + 16
+        if size <= 0:
+            raise ValueError(f"cannot draw {count:,} distinct synthetic numbers in this schedule")
+        numbers, keys = candidate_numbers(rs, size, dnumber_permille)
+        drawn += len(numbers)
+        firsts = first_occurrences(keys)
+        firsts = firsts[~seen[keys[firsts]]]
+        seen[keys[firsts]] = True
+        found.append(numbers[firsts])
+        distinct += len(firsts)
+        if distinct >= count:
             break
-    return as_ident_bytes(numbers)
+    return as_ident_bytes(np.concatenate(found)[:count])
+
+
+def first_occurrences(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The positions of each key's first occurrence, ascending."""
+    order = stable_argsort(keys)
+    ordered = keys[order]
+    is_first = np.zeros(len(keys), dtype=np.bool_)
+    if len(keys):
+        # Back in draw order through a mask, not a second sort.
+        is_first[order[np.concatenate([[True], ordered[1:] != ordered[:-1]])]] = True
+    return np.flatnonzero(is_first)
 
 
 def as_ident_bytes(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.bytes_]:
@@ -161,21 +180,77 @@ def as_ident_bytes(numbers: npt.NDArray[np.int64]) -> npt.NDArray[np.bytes_]:
     return ascii_digits.view("S11").reshape(len(numbers))
 
 
-def _candidate_numbers(rs: np.random.RandomState, size: int, dnumber_permille: int) -> npt.NDArray[np.int64]:
-    prefixes, k1_partial, k2_partial, born_2000s = _birth_date_table()
-    births = rs.randint(0, len(prefixes), size=size)
+def candidate_numbers(
+    rs: np.random.RandomState, size: int, dnumber_permille: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """`size` draws, of which the usable ones (about 83 %) as numbers, each with its slot in the space.
+
+    A slot is (birth date, D-nummer or not, individnummer) as one integer below 2 * IDENTITY_SLOTS.
+    """
+    births = rs.randint(0, birth_dates(), size=size)
     dnumber = (rs.randint(0, 1000, size=size) < dnumber_permille).astype(np.int64)
-    # 1940-1999: 000-499 or 900-999; 2000-2039: 500-999 (the earliest birth year is 1940).
-    individ = rs.randint(0, 600, size=size)
-    individ = np.where(born_2000s[births], 500 + individ % 500, np.where(individ < 500, individ, individ + 400))
-    i1, i2, i3 = individ // 100, individ // 10 % 10, individ % 10
+    individ = individnummer_draws(rs, births)
+    numbers, usable = numbers_of(births, dnumber, individ)
+    return numbers[usable], ((births * 2 + dnumber) * 1000 + individ)[usable]
+
+
+def numbers_of(
+    births: npt.NDArray[np.int64], dnumber: npt.NDArray[np.int64], individ: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The 11-digit numbers for birth-date rows, D-nummer flags (0/1) and individnummer, and which are usable."""
+    prefixes, k1_partial, k2_partial, _ = _birth_date_table()
+    k1_individ, k2_individ, check = _check_tables()
     # A D-nummer adds 4 to the first digit, so 4 times that digit's weight to each sum.
-    k1 = (11 - (k1_partial[births] + 4 * K1_WEIGHTS[0] * dnumber + 4 * i1 + 5 * i2 + 2 * i3) % 11) % 11
-    k2_sum = k2_partial[births] + 4 * K2_WEIGHTS[0] * dnumber + 5 * i1 + 4 * i2 + 3 * i3 + 2 * k1
-    k2 = (11 - k2_sum % 11) % 11
+    k1 = check[k1_partial[births] + 4 * K1_WEIGHTS[0] * dnumber + k1_individ[individ]]
+    k2 = check[k2_partial[births] + 4 * K2_WEIGHTS[0] * dnumber + k2_individ[individ] + 2 * k1]
     usable = (k1 != 10) & (k2 != 10)
-    numbers = ((prefixes[births] + dnumber * 400_000) * 1000 + individ) * 100 + k1 * 10 + k2
-    return np.asarray(numbers[usable], dtype=np.int64)
+    numbers = prefixes[births] + dnumber * 400_000
+    numbers *= 1000
+    numbers += individ
+    numbers *= 100
+    numbers += k1 * 10 + k2
+    return numbers, usable
+
+
+def individnummer_draws(rs: np.random.RandomState, births: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """An individnummer for each birth-date row, from the ranges that encode its century."""
+    # 1940-1999: 000-499 or 900-999; 2000-2039: 500-999 (the earliest birth year is 1940).
+    individ = rs.randint(0, 600, size=len(births))
+    born_2000s = _birth_date_table()[3]
+    low_half = individ < 500
+    return np.where(
+        born_2000s[births], np.where(low_half, individ + 500, individ), np.where(low_half, individ, individ + 400)
+    )
+
+
+def usable_slots(dnumber: bool) -> npt.NDArray[np.int64]:
+    """Every usable (birth-date row * 1000 + individnummer) of one kind, ascending: the space to sample from."""
+    _, k1_partial, k2_partial, born_2000s = _birth_date_table()
+    individ = np.arange(1000, dtype=np.int16)
+    i1, i2, i3 = individ // 100, individ // 10 % 10, individ % 10
+    shift = 4 if dnumber else 0
+    # The weighted sums stay below 1000, so "11 minus the sum modulo 11" is a lookup, not a division.
+    check = ((11 - np.arange(1024) % 11) % 11).astype(np.int16)
+    k1 = check[(k1_partial + shift * K1_WEIGHTS[0]).astype(np.int16)[:, None] + (4 * i1 + 5 * i2 + 2 * i3)]
+    k2_base = (k2_partial + shift * K2_WEIGHTS[0]).astype(np.int16)[:, None] + (5 * i1 + 4 * i2 + 3 * i3)
+    k2_base += 2 * k1
+    usable = (k1 != 10) & (check[k2_base] != 10)
+    del k1, k2_base
+    in_range = np.where(born_2000s[:, None], individ >= 500, (individ < 500) | (individ >= 900))
+    return np.flatnonzero(usable & in_range)
+
+
+def birth_dates() -> int:
+    return len(_birth_date_table()[0])
+
+
+@functools.cache
+def _check_tables() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per individnummer its digits' share of K1 and K2; per weighted sum, its check digit (10: unusable)."""
+    individ = np.arange(1000, dtype=np.int64)
+    i1, i2, i3 = individ // 100, individ // 10 % 10, individ % 10
+    check = (11 - np.arange(1024, dtype=np.int64) % 11) % 11
+    return 4 * i1 + 5 * i2 + 2 * i3, 5 * i1 + 4 * i2 + 3 * i3, check
 
 
 @functools.cache

@@ -17,6 +17,7 @@ from emulator.eventlog.columns import Column
 from emulator.eventlog.events import EVENT_TYPES, GROUPS, Event, Group, NewEvent
 
 Rows = npt.NDArray[np.int64]
+COLUMN_NAMES = ("period_id", "person", "group", "kind", "created_ms", "idents")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +52,21 @@ class EventLog:
         group_codes = columns.group
         self._group_rows = [Column(np.dtype(np.int64), np.flatnonzero(group_codes == group.code)) for group in GROUPS]
 
+    @classmethod
+    def of_columns(cls, columns: dict[str, Column[Any]], group_rows: list[Column[np.int64]]) -> EventLog:
+        """A log over columns made elsewhere (mapped from a cache), named as the attributes are."""
+        log = cls.__new__(cls)
+        for name in COLUMN_NAMES:
+            setattr(log, name, columns[name])
+        log._group_rows = group_rows
+        return log
+
     def __len__(self) -> int:
         return len(self.group)
+
+    def group_rows(self, group: Group) -> Rows:
+        """The rows of one group's events, ascending."""
+        return self._group_rows[group.code].values
 
     @property
     def head(self) -> int:

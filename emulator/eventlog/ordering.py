@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+
+_STEP = 1 << 22
+# Keys sorted together: large enough that the per-run overhead vanishes, small enough to stay in cache longer.
+_RUN = 1 << 23
 
 
 def stable_argsort(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -25,3 +31,65 @@ def stable_argsort(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     packed.sort()
     packed &= (1 << index_bits) - 1
     return packed
+
+
+def stable_sort_prefix(
+    keys: npt.NDArray[np.int64], keep: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.signedinteger[Any]]]:
+    """The `keep` smallest keys in stable order and their indices: `stable_argsort(keys)[:keep]`, for any range.
+
+    The keys are cut by value into runs of at most _RUN keys whose range leaves room for an index in 63 bits;
+    each run is packed and sorted on its own, and the runs follow each other in key order. Time and memory
+    stay linear in the keys however wide their range (a single packed sort would need index and range to
+    fit in 63 bits together, which a hundred million instants over a decade do not).
+    """
+    index_bits = max(len(keys) - 1, 1).bit_length()
+    index_dtype = np.int32 if index_bits <= 31 else np.int64
+    keep = min(keep, len(keys))
+    out_keys = np.empty(keep, dtype=np.int64)
+    out_order: npt.NDArray[np.signedinteger[Any]] = np.empty(keep, dtype=index_dtype)
+    if keep == 0:
+        return out_keys, out_order
+    low = int(keys.min())
+    value_bits = 63 - index_bits
+    bin_bits = max((int(keys.max()) - low).bit_length() - 16, 0)
+    if bin_bits > value_bits:  # a range near 2**63: numpy's own stable sort, at its cost
+        order = np.argsort(keys, kind="stable")[:keep]
+        return keys[order], order.astype(index_dtype)
+    bins = np.empty(len(keys), dtype=np.uint16)
+    for start in range(0, len(keys), _STEP):
+        np.right_shift(keys[start : start + _STEP] - low, bin_bits, out=bins[start : start + _STEP], casting="unsafe")
+    counts = np.bincount(bins, minlength=1)
+    runs = _runs(counts, max_bins=1 << (value_bits - bin_bits) if value_bits - bin_bits < 31 else len(counts))
+    run_of_bin = np.repeat(np.arange(len(runs) - 1, dtype=np.uint16), np.diff(runs))
+    for start in range(0, len(keys), _STEP):  # each key's run, in place of its bin
+        bins[start : start + _STEP] = run_of_bin[bins[start : start + _STEP]]
+    done = 0
+    for run in range(len(runs) - 1):
+        if done >= keep:
+            break
+        members = np.flatnonzero(bins == run) if len(runs) > 2 else np.arange(len(keys))
+        packed = keys[members] - (low + (int(runs[run]) << bin_bits))
+        packed <<= index_bits
+        packed |= members
+        del members
+        packed.sort()
+        take = min(len(packed), keep - done)
+        np.bitwise_and(packed[:take], (1 << index_bits) - 1, out=out_order[done : done + take], casting="unsafe")
+        packed >>= index_bits
+        np.add(packed[:take], low + (int(runs[run]) << bin_bits), out=out_keys[done : done + take])
+        done += take
+    return out_keys, out_order
+
+
+def _runs(counts: npt.NDArray[np.int64], max_bins: int) -> npt.NDArray[np.int64]:
+    """Bin boundaries cutting the bins into runs of about _RUN keys and at most `max_bins` bins each."""
+    bounds = [0]
+    filled = 0
+    for index, count in enumerate(counts.tolist()):
+        if index > bounds[-1] and (filled + count > _RUN or index - bounds[-1] >= max_bins):
+            bounds.append(index)
+            filled = 0
+        filled += count
+    bounds.append(len(counts))
+    return np.array(bounds, dtype=np.int64)
