@@ -118,6 +118,7 @@ def store(entry: Path, recipe: Recipe, log: EventLog) -> None:
         manifest = {"format": FORMAT, "version": FORMAT_VERSION, "generator": GENERATOR_VERSION}
         manifest |= {"recipe": _recipe_fields(recipe), "columns": columns}
         (staging / _MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        staging.chmod(0o755)  # readable by other users' processes sharing the cache, as the files are
         if entry.exists():  # a damaged entry, or one another process finished meanwhile
             shutil.rmtree(entry, ignore_errors=True)
         os.rename(staging, entry)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -10,6 +12,7 @@ import numpy.typing as npt
 _STEP = 1 << 22
 # Keys sorted together: large enough that the per-run overhead vanishes, small enough to stay in cache longer.
 _RUN = 1 << 23
+_MAX_THREADS = 4
 
 
 def stable_argsort(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -64,21 +67,26 @@ def stable_sort_prefix(
     run_of_bin = np.repeat(np.arange(len(runs) - 1, dtype=np.uint16), np.diff(runs))
     for start in range(0, len(keys), _STEP):  # each key's run, in place of its bin
         bins[start : start + _STEP] = run_of_bin[bins[start : start + _STEP]]
-    done = 0
-    for run in range(len(runs) - 1):
-        if done >= keep:
-            break
+    offsets = np.concatenate([[0], np.cumsum(np.add.reduceat(counts, runs[:-1]))]).tolist()
+
+    def sort_run(run: int) -> None:
         members = np.flatnonzero(bins == run) if len(runs) > 2 else np.arange(len(keys))
-        packed = keys[members] - (low + (int(runs[run]) << bin_bits))
+        base = low + (int(runs[run]) << bin_bits)
+        packed = keys[members] - base
         packed <<= index_bits
         packed |= members
         del members
         packed.sort()
+        done = offsets[run]
         take = min(len(packed), keep - done)
         np.bitwise_and(packed[:take], (1 << index_bits) - 1, out=out_order[done : done + take], casting="unsafe")
         packed >>= index_bits
-        np.add(packed[:take], low + (int(runs[run]) << bin_bits), out=out_keys[done : done + take])
-        done += take
+        np.add(packed[:take], base, out=out_keys[done : done + take])
+
+    # The runs write to separate slices and numpy lets go of the GIL while it sorts: one thread per core.
+    needed = [run for run in range(len(runs) - 1) if offsets[run] < keep]
+    with ThreadPoolExecutor(max_workers=min(_MAX_THREADS, os.cpu_count() or 1, len(needed))) as pool:
+        list(pool.map(sort_run, needed))
     return out_keys, out_order
 
 

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from emulator.eventlog.ordering import stable_argsort
+from emulator.eventlog import ordering
+from emulator.eventlog.ordering import stable_argsort, stable_sort_prefix
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -108,3 +109,30 @@ def test_keys_are_left_unchanged() -> None:
     keys = np.array([3, 1, 2, 1], dtype=np.int64)
     stable_argsort(keys)
     assert keys.tolist() == [3, 1, 2, 1]
+
+
+@given(
+    hnp.arrays(np.int64, st.integers(0, 400), elements=st.integers(_INT64_MIN // 2, _INT64_MAX // 2)),
+    st.integers(0, 450),
+    st.sampled_from([1, 7, 1 << 23]),
+)
+def test_stable_sort_prefix_is_the_head_of_the_stable_order(
+    keys: npt.NDArray[np.int64], keep: int, run: int
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ordering, "_RUN", run)
+        ordered, order = stable_sort_prefix(keys.copy(), keep)
+    expected = _expected(keys)[:keep]
+    assert order.tolist() == expected
+    assert ordered.tolist() == keys[expected].tolist()
+
+
+def test_stable_sort_prefix_cuts_a_wide_range_into_runs_and_keeps_ties_in_index_order() -> None:
+    rng = np.random.RandomState(4)
+    # Instants over a decade in ms with many ties: range and index need more than 63 bits together.
+    keys = rng.randint(0, 2**38, size=50_000).astype(np.int64) >> 20 << 20
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ordering, "_RUN", 5000)
+        ordered, order = stable_sort_prefix(keys, 40_000)
+    assert order.tolist() == _expected(keys)[:40_000]
+    assert ordered.tolist() == np.sort(keys)[:40_000].tolist()
