@@ -10,8 +10,8 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 emulator \
-    && mkdir /data \
-    && chown emulator /data
+    && mkdir /data /cache \
+    && chown emulator /data /cache
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links=/wheels /wheels/trygdehendelser_emulator-*.whl \
     && rm -rf /wheels

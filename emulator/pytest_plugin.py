@@ -8,7 +8,9 @@ One emulator per test session, started on first use, and a cheap reset before ea
 - `emulator_app`, `emulator_client`: the same emulator in-process (no server, no port), reset before the test.
 
 Options (command line, else ini, else the default): `--emulator-events` / `emulator_events` (1000),
-`--emulator-seed` / `emulator_seed` (1), `--emulator-fixture` / `emulator_fixture` (none), and the ini
+`--emulator-seed` / `emulator_seed` (1), `--emulator-fixture` / `emulator_fixture` (none),
+`--emulator-cache-dir` / `emulator_cache_dir` (none: every session, and every xdist worker, builds its
+own log; with one, the first builds and the others map it), and the ini
 `emulator_args`: further `serve` options, e.g. `--timestamp-style local --auth-mode strict`, appended after
 those. `EMULATOR_*` environment variables apply as they do to `serve`; options win.
 
@@ -55,14 +57,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="a preset (empty, small, large) or a fixture file instead of seed/events (ini emulator_fixture)",
     )
+    group.addoption(
+        "--emulator-cache-dir",
+        default=None,
+        help="keep the generated log here and share it between sessions and workers (ini emulator_cache_dir)",
+    )
     parser.addini("emulator_events", f"events in the emulator's seeded log (default {DEFAULT_EVENTS})")
     parser.addini("emulator_seed", f"seed of the emulator's log (default {DEFAULT_SEED})")
     parser.addini("emulator_fixture", "a preset (empty, small, large) or a fixture file instead of seed/events")
+    parser.addini("emulator_cache_dir", "keep the generated log here, shared between sessions and workers")
     parser.addini("emulator_args", "further `trygdehendelser-emulator serve` options", type="args", default=[])
 
 
 def _option(config: pytest.Config, name: str) -> str | None:
-    given = config.getoption(f"--emulator-{name}")
+    given = config.getoption(f"--emulator-{name.replace('_', '-')}")
     if given is not None:
         return str(given)
     from_ini = config.getini(f"emulator_{name}")
@@ -80,6 +88,9 @@ def serve_arguments(config: pytest.Config) -> list[str]:
     fixture = _option(config, "fixture")
     if fixture:
         arguments += ["--fixture", fixture]
+    cache_dir = _option(config, "cache_dir")
+    if cache_dir:
+        arguments += ["--cache-dir", cache_dir]
     extra: list[str] = config.getini("emulator_args")
     return [*arguments, *extra]
 

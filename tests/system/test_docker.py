@@ -154,6 +154,13 @@ def test_the_compose_emulator_keeps_its_data_and_names_one_issuer() -> None:
     assert any(volume.endswith(f":{environment['EMULATOR_DATA_DIR']}") for volume in emulator["volumes"])
 
 
+def test_the_compose_emulator_keeps_its_generated_log_in_a_volume_the_image_lets_it_write() -> None:
+    emulator = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["emulator"]
+    cache = emulator["environment"]["EMULATOR_CACHE_DIR"]
+    assert any(volume.endswith(f":{cache}") for volume in emulator["volumes"])
+    assert f"chown emulator /data {cache}" in (ROOT / "Dockerfile").read_text()
+
+
 def test_the_compose_demo_seeds_enough_events_to_watch_its_consumer_catch_up() -> None:
     """The consumer reads pages of 100 a few thousand events a second: 500,000 keep it busy for a minute or two."""
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]

@@ -256,6 +256,26 @@ def test_a_fixture_preset_replaces_the_generated_log(pytester: pytest.Pytester) 
     pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_a_cache_dir_shares_the_log_between_sessions(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    cache = tmp_path / "logs"
+    pytester.makeini(f"[pytest]\nemulator_events = 300\nemulator_cache_dir = {cache}\n")
+    pytester.makepyfile(
+        textwrap.dedent(
+            """
+            def test_seeded(emulator_client):
+                page = emulator_client.get("/helse/v1/trygdehendelser/hendelser", params={"hendelsesnummer": 1})
+                assert page.json()["totaltAntallHendelser"] == 300
+            """
+        )
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    entries = [path.name for path in cache.iterdir() if path.name.startswith("log-")]
+    assert len(entries) == 1
+    # The command-line option wins over the ini, and the next session maps the same entry.
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--emulator-cache-dir={cache}").assert_outcomes(passed=1)
+    assert [path.name for path in cache.iterdir() if path.name.startswith("log-")] == entries
+
+
 def test_bad_options_are_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_it(emulator_app):\n    pass\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--emulator-seed", "-1")
