@@ -1,12 +1,15 @@
 """The emulator's benchmark: the feed against a bare-ASGI baseline, the token endpoint, a drain, start-up and memory.
 
     .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/run.py [--quick] [--sizes 1000000,10000000]
+        [--build-sizes 1000000,10000000,40000000] [--large] [--compare main] [--no-load]
 
 Starts the emulator (release settings: one worker, `--log-level warning`, no access log) and `bench/baseline.py`
 (a bare ASGI app under the same uvicorn, answering the emulator's exact page bytes) for each log size, and drives
 both alternately with the same load from wrk (installed with apt-get when missing and run as root) or, failing
-that, `bench/loadgen.py`, over loopback only, each run bounded in time. Prints one table, and writes
-`docs/bench/results.json`, `docs/bench/throughput.png` and `docs/bench/scaling.png`. See bench/README.md.
+that, `bench/loadgen.py`, over loopback only, each run bounded in time. Then times building the log (bench/builds.py)
+cold, into a cache and from it, up to 100M events with --large, and with --compare the same against another git
+ref. Prints the tables, and writes `results.json`, `throughput.png`, `scaling.png`, `builds.json` and `builds.png`
+to docs/bench (--quick: to a temporary directory unless --output names one). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ import signal
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from bench.builds import BuildStart, build_table, build_targets, run_builds
+from bench.builds import to_json as builds_json
 from bench.consumer import DRAIN_EVENTS, PAGE_SIZE, check_checks_are_on, drain, mint_token
 from bench.load import LoadDriver, ensure_wrk
 from bench.machine import code_fingerprint, git_state, load_average, machine
@@ -84,7 +91,15 @@ def run(settings: Settings, driver: LoadDriver, workdir: Path) -> Results:
     return results
 
 
-def parse_arguments(argv: Sequence[str] | None) -> tuple[Settings, Path]:
+@dataclass
+class BuildSettings:
+    sizes: list[int]
+    compare: str | None
+    limit_s: float
+    load: bool
+
+
+def parse_arguments(argv: Sequence[str] | None) -> tuple[Settings, BuildSettings, Path]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100k events, 2 s per run: a check that it all works")
     parser.add_argument("--sizes", help="log sizes, comma-separated (default 100000,1000000,10000000)")
@@ -93,7 +108,14 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[Settings, Path]:
     parser.add_argument("--warmup", type=int, help="seconds of unmeasured load before each run (default 1)")
     parser.add_argument("--connections", default="1,32", help="concurrent connections, comma-separated")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "python"], default="auto")
-    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "bench")
+    parser.add_argument(
+        "--output", type=Path, help="where the JSON and the charts go (default docs/bench; --quick: a temporary dir)"
+    )
+    parser.add_argument("--build-sizes", help="log sizes to time building (default 1000000,10000000,40000000)")
+    parser.add_argument("--large", action="store_true", help="also build 100M events (minutes, and 4 GB)")
+    parser.add_argument("--compare", metavar="REF", help="also time cold builds of this git ref, e.g. main")
+    parser.add_argument("--build-limit", type=float, default=600, help="seconds a start may take (default 600)")
+    parser.add_argument("--no-load", action="store_true", help="only the builds: no load scenarios")
     arguments = parser.parse_args(argv)
     if importlib.util.find_spec("matplotlib") is None:
         parser.error("matplotlib is missing (it draws the charts): pip install -e '.[bench]'")
@@ -108,12 +130,21 @@ def parse_arguments(argv: Sequence[str] | None) -> tuple[Settings, Path]:
     warmup = arguments.warmup if arguments.warmup is not None else 1
     connections = [int(text) for text in arguments.connections.split(",")]
     loadgen = arguments.loadgen
-    if loadgen in {"auto", "wrk"}:
+    if loadgen in {"auto", "wrk"} and not arguments.no_load:
         has_wrk = ensure_wrk()
         if loadgen == "wrk" and not has_wrk:
             parser.error("wrk is not installed, and could not be")
         loadgen = "wrk" if has_wrk else "python"
-    return Settings(sizes, duration, slice_seconds, warmup, connections, loadgen), arguments.output
+    build_text = arguments.build_sizes or ("100000" if arguments.quick else "1000000,10000000,40000000")
+    build_sizes = [int(text.replace("_", "")) for text in build_text.split(",")]
+    if arguments.large and 100_000_000 not in build_sizes:
+        build_sizes.append(100_000_000)
+    builds = BuildSettings(build_sizes, arguments.compare, arguments.build_limit, not arguments.no_load)
+    output = arguments.output
+    if output is None:
+        # A quick run is a check that it all works: it never replaces the committed figures unless told to.
+        output = Path(tempfile.gettempdir()) / "trygdehendelser-bench" if arguments.quick else ROOT / "docs" / "bench"
+    return Settings(sizes, duration, slice_seconds, warmup, connections, loadgen), builds, output
 
 
 def _log_to_stderr() -> None:
@@ -134,9 +165,9 @@ def _interrupt(_signal: int, _frame: object) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     _log_to_stderr()
-    settings, output = parse_arguments(argv)
+    settings, builds, output = parse_arguments(argv)
     # Only now that matplotlib is known to be there (parse_arguments says so plainly when it is not).
-    from bench.charts import draw  # noqa: PLC0415
+    from bench.charts import builds_chart  # noqa: PLC0415
 
     command = "python bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     # SIGTERM unwinds like Ctrl-C, so the servers are always stopped.
@@ -150,6 +181,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.info(
             f"the machine is busy (load average {busy:.2f}): other processes will share the cores with the servers"
         )
+    output.mkdir(parents=True, exist_ok=True)
+    if builds.load:
+        _run_load(settings, info, output, command, started)
+    starts = run_builds(builds.sizes, builds.compare, builds.limit_s)
+    _write_builds(starts, output, info, command)
+    builds_chart(starts, output / "builds.png", f"{info['nproc']} cores, {info['cpu']}, Python {info['python']}")
+    logger.info(f"wrote {output / 'builds.json'}, {output / 'builds.png'}")
+    logger.info(f"the whole run took {(time.perf_counter() - started) / 60:.1f} min")
+    return 0
+
+
+def _run_load(settings: Settings, info: dict[str, Any], output: Path, command: str, started: float) -> None:
+    from bench.charts import draw  # noqa: PLC0415
+
     with tempfile.TemporaryDirectory(prefix="trygdehendelser-bench-") as temporary:
         workdir = Path(temporary)
         results = run(settings, LoadDriver(settings.loadgen, workdir), workdir)
@@ -166,13 +211,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{info['load_average_at_end'][0]:.2f} at the end; emulator at "
         + ", ".join(sorted({str(size.emulator_git) for size in results.sizes}))
     )
-    output.mkdir(parents=True, exist_ok=True)
     (output / "results.json").write_text(
         json.dumps(to_json(results, found, info, elapsed, command.strip()), indent=2) + "\n", encoding="utf-8"
     )
     draw(results, output, info)
     logger.info(f"wrote {output / 'results.json'}, {output / 'throughput.png'}, {output / 'scaling.png'}")
-    return 0
+
+
+def _write_builds(starts: list[BuildStart], output: Path, info: dict[str, Any], command: str) -> None:
+    found = build_targets(starts)
+    print()
+    print(build_table(starts))
+    print()
+    for target, measured, met in found:
+        print(f"- {target}: {measured} ({'met' if met else 'not met' if met is False else 'not measured'})")
+    info = {**info, "load_average_at_end": load_average()}
+    document = {
+        "command": command.strip(),
+        "machine": info,
+        "emulator_git": git_state(),
+        "starts": builds_json(starts),
+        "targets": [{"target": target, "measured": measured, "met": met} for target, measured, met in found],
+    }
+    (output / "builds.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -31,11 +31,17 @@ class Startup:
 class Child:
     """A server process, its output read by threads (so pipes never fill), stopped on exit whatever happens."""
 
-    def __init__(self, name: str, command: Sequence[str]) -> None:
+    def __init__(self, name: str, command: Sequence[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> None:
         self.name = name
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.errors: list[str] = []

@@ -140,7 +140,7 @@ def generate_identities(rs: np.random.RandomState, count: int, *, dnumber_permil
     the first `count` distinct ones in draw order are kept. A table of the numbers seen so far makes each
     round cost its own size only, so the rounds add up to linear time.
     """
-    seen = np.zeros(2 * IDENTITY_SLOTS, dtype=np.bool_)
+    seen = SlotSet(2 * IDENTITY_SLOTS)
     found: list[npt.NDArray[np.int64]] = []
     distinct = drawn = 0
     while True:
@@ -149,14 +149,28 @@ def generate_identities(rs: np.random.RandomState, count: int, *, dnumber_permil
             raise ValueError(f"cannot draw {count:,} distinct synthetic numbers in this schedule")
         numbers, keys = candidate_numbers(rs, size, dnumber_permille)
         drawn += len(numbers)
-        firsts = first_occurrences(keys)
-        firsts = firsts[~seen[keys[firsts]]]
-        seen[keys[firsts]] = True
+        firsts = seen.add_new(keys, first_occurrences(keys))
         found.append(numbers[firsts])
         distinct += len(firsts)
         if distinct >= count:
             break
     return as_ident_bytes(np.concatenate(found)[:count])
+
+
+class SlotSet:
+    """A set of slots below `size`, one bit each: the identity space's 62 million slots in 8 MB."""
+
+    def __init__(self, size: int) -> None:
+        self._bits = np.zeros((size + 7) // 8, dtype=np.uint8)
+
+    def add_new(self, keys: npt.NDArray[np.int64], positions: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Of `positions` (of distinct keys), those whose key was not in the set; their keys are added."""
+        chosen = keys[positions]
+        byte, bit = chosen >> 3, (np.uint8(1) << (chosen & 7).astype(np.uint8)).astype(np.uint8)
+        new = (self._bits[byte] & bit) == 0
+        np.bitwise_or.at(self._bits, byte[new], bit[new])
+        added: npt.NDArray[np.int64] = positions[new]
+        return added
 
 
 def first_occurrences(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from emulator.eventlog.identities import (
     IDENTITY_SLOTS,
+    SlotSet,
     as_ident_bytes,
     birth_dates,
     first_occurrences,
@@ -68,7 +69,7 @@ def _distinct(rs: np.random.RandomState, count: int, dnumber: bool) -> npt.NDArr
         slots = usable_slots(dnumber)[rs.permutation(space)[:count]]
         births, individ = np.divmod(slots, 1000)
         return numbers_of(births, np.full(count, int(dnumber), dtype=np.int64), individ)[0]
-    seen = np.zeros(IDENTITY_SLOTS, dtype=np.bool_)
+    seen = SlotSet(IDENTITY_SLOTS)
     found: list[npt.NDArray[np.int64]] = []
     have = 0
     while have < count:
@@ -79,9 +80,7 @@ def _distinct(rs: np.random.RandomState, count: int, dnumber: bool) -> npt.NDArr
         numbers, usable = numbers_of(births, np.full(size, int(dnumber), dtype=np.int64), individ)
         keys = (births * 1000 + individ)[usable]
         numbers = numbers[usable]
-        firsts = first_occurrences(keys)
-        firsts = firsts[~seen[keys[firsts]]]
-        seen[keys[firsts]] = True
+        firsts = seen.add_new(keys, first_occurrences(keys))
         found.append(numbers[firsts])
         have += len(firsts)
     return np.concatenate(found)[:count] if found else np.empty(0, dtype=np.int64)

@@ -17,7 +17,7 @@ from emulator.eventlog import cache as cache_module
 from emulator.eventlog.cache import CacheError, LogCache
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.events import EventType, Group, NewEvent
-from emulator.eventlog.generator import Recipe, generate
+from emulator.eventlog.generator import GENERATOR_VERSION, Recipe, generate
 from emulator.eventlog.log import EventLog
 from emulator.eventlog.timestamps import OsloTime, TimestampStyle
 from emulator.nav.wire import event_fragments
@@ -150,7 +150,7 @@ def test_a_write_killed_midway_leaves_no_entry_and_is_cleaned_up(tmp_path: Path)
 
 def test_a_new_generator_version_uses_an_entry_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _cached(tmp_path)
-    monkeypatch.setattr(cache_module, "GENERATOR_VERSION", cache_module.GENERATOR_VERSION + 1)
+    monkeypatch.setattr(cache_module, "GENERATOR_VERSION", GENERATOR_VERSION + 1)
     _, hit, builds = _cached(tmp_path)
     assert (hit, builds) == (False, 1)
     assert len([path for path in tmp_path.iterdir() if path.name.startswith("log-")]) == 2
@@ -208,7 +208,7 @@ import sys
 from pathlib import Path
 from emulator.eventlog.cache import LogCache
 from emulator.eventlog.digest import log_digest
-from emulator.eventlog.generator import Recipe, generate
+from emulator.eventlog.generator import GENERATOR_VERSION, Recipe, generate
 recipe = Recipe(seed=5, events=20_000)
 log, hit = LogCache.open(Path(sys.argv[1])).load_or_build(recipe, lambda: generate(recipe))
 print(hit, log_digest(log))

@@ -49,7 +49,7 @@ def test_more_persons_than_numbers_exist_is_refused() -> None:
 
 
 def test_a_recipe_fixture_refuses_too_many_persons_in_one_line() -> None:
-    with pytest.raises(FixtureError, match="^f.json: persons must be at most"):
+    with pytest.raises(FixtureError, match=r"^f\.json: persons must be at most"):
         recipe_of({"events": 100, "persons": 40_000_000}, "f.json")
 
 
