@@ -116,9 +116,7 @@ def test_keys_are_left_unchanged() -> None:
     st.integers(0, 450),
     st.sampled_from([1, 7, 1 << 23]),
 )
-def test_stable_sort_prefix_is_the_head_of_the_stable_order(
-    keys: npt.NDArray[np.int64], keep: int, run: int
-) -> None:
+def test_stable_sort_prefix_is_the_head_of_the_stable_order(keys: npt.NDArray[np.int64], keep: int, run: int) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ordering, "_RUN", run)
         ordered, order = stable_sort_prefix(keys.copy(), keep)

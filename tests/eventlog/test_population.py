@@ -89,6 +89,6 @@ def test_chunked_draws_give_the_values_of_one_draw(monkeypatch: pytest.MonkeyPat
         table[int(i)][0] for i in np.searchsorted([5, 7, 8], whole.randint(0, 8, size=100), side="right")
     ]
     assert draws.below(chunked, 50, 1000, 300).tolist() == (whole.randint(0, 1000, size=50) < 300).tolist()
-    assert draws.uniform_below(chunked, 10**9, 30).tolist() == (whole.random_sample(30) * 10**9).astype(
-        np.int64
-    ).tolist()
+    assert (
+        draws.uniform_below(chunked, 10**9, 30).tolist() == (whole.random_sample(30) * 10**9).astype(np.int64).tolist()
+    )
