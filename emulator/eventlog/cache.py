@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ FORMAT_VERSION = 1
 HEADROOM = 1 << 20
 _MANIFEST = "manifest.json"
 _CHECKSUM_WORDS = 1 << 16
+_READ_BYTES = 128 * 8 * _CHECKSUM_WORDS  # 64 MB, a whole number of checksum blocks
 
 try:  # POSIX; elsewhere concurrent first starts each build, and the first rename wins.
     import fcntl
@@ -138,14 +140,16 @@ def load(entry: Path, recipe: Recipe) -> EventLog | None:
         if manifest.get("recipe") != _recipe_fields(recipe):
             return None
         columns = manifest["columns"]
-        mapped = {name: _mapped(entry / f"{name}.npy", columns[name]) for name in _names()}
+        # Each column checked on a core of its own: reading and summing let go of the GIL.
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            checked = pool.map(lambda name: (name, _mapped(entry / f"{name}.npy", columns[name])), _names())
+            mapped = dict(checked)
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if any(array is None for array in mapped.values()):
         return None
     storage = {
-        # Plain arrays over the mappings, so that readers never get np.memmap subclasses back.
-        name: Column(array.dtype, array.view(np.ndarray), length=int(columns[name]["rows"]))
+        name: Column(array.dtype, array, length=int(columns[name]["rows"]))
         for name, array in mapped.items()
         if array is not None
     }
@@ -154,19 +158,65 @@ def load(entry: Path, recipe: Recipe) -> EventLog | None:
 
 
 def checksum(values: npt.NDArray[Any]) -> str:
-    """Length, and two sums of its 64-bit words (plain, and weighted by block): fast enough for gigabytes."""
+    """Length, and two sums of its 64-bit words (plain, and weighted by 512 KB block): fast enough for gigabytes."""
     raw = np.ascontiguousarray(values).reshape(-1).view(np.uint8)
-    whole = len(raw) // 8 * 8
-    words = raw[:whole].view(np.uint64)
-    total = weighted = 0
-    for block, start in enumerate(range(0, len(words), _CHECKSUM_WORDS), start=1):
-        part = int(np.add.reduce(words[start : start + _CHECKSUM_WORDS], dtype=np.uint64))
-        total, weighted = (total + part) % 2**64, (weighted + block * part) % 2**64
-    tail = int.from_bytes(raw[whole:].tobytes(), "little")
-    return f"{len(raw)}:{total:016x}:{weighted:016x}:{tail:x}"
+    summer = _Checksum()
+    for start in range(0, len(raw), _READ_BYTES):
+        summer.update(raw[start : start + _READ_BYTES])
+    return summer.hexdigest()
 
 
-def _mapped(path: Path, column: dict[str, Any]) -> np.memmap[Any, Any] | None:
+def file_checksum(path: Path, offset: int, size: int) -> str:
+    """`checksum` of `size` bytes of a file from `offset`, read through a buffer rather than a mapping.
+
+    Reading copies from the page cache at memory speed; touching a mapping would fault every page into the
+    process first, which at gigabytes costs more than the sums.
+    """
+    summer = _Checksum()
+    buffer = np.empty(min(_READ_BYTES, max(size, 1)), dtype=np.uint8)
+    with path.open("rb", buffering=0) as stream:
+        stream.seek(offset)
+        left = size
+        while left > 0:
+            wanted = buffer.data[: min(left, len(buffer))]
+            got = stream.readinto(wanted)
+            if not got:
+                raise ValueError(f"{path} ends early")
+            summer.update(buffer[:got])
+            left -= got
+    return summer.hexdigest()
+
+
+class _Checksum:
+    """Running state of `checksum`; every update but the last is a whole number of blocks long."""
+
+    def __init__(self) -> None:
+        self.length = self.total = self.weighted = self.blocks = 0
+        self.tail = b""
+
+    def update(self, data: npt.NDArray[np.uint8]) -> None:
+        self.length += len(data)
+        whole = len(data) // 8 * 8
+        words = data[:whole].view(np.uint64)
+        full = len(words) // _CHECKSUM_WORDS * _CHECKSUM_WORDS
+        if full:
+            sums = words[:full].reshape(-1, _CHECKSUM_WORDS).sum(axis=1, dtype=np.uint64)
+            weights = np.arange(self.blocks + 1, self.blocks + len(sums) + 1, dtype=np.uint64)
+            self.total = (self.total + int(sums.sum(dtype=np.uint64))) % 2**64
+            self.weighted = (self.weighted + int((sums * weights).sum(dtype=np.uint64))) % 2**64
+            self.blocks += len(sums)
+        if full < len(words):
+            self.blocks += 1
+            part = int(words[full:].sum(dtype=np.uint64))
+            self.total = (self.total + part) % 2**64
+            self.weighted = (self.weighted + self.blocks * part) % 2**64
+        self.tail = data[whole:].tobytes()
+
+    def hexdigest(self) -> str:
+        return f"{self.length}:{self.total:016x}:{self.weighted:016x}:{int.from_bytes(self.tail, 'little'):x}"
+
+
+def _mapped(path: Path, column: dict[str, Any]) -> npt.NDArray[Any] | None:
     dtype, rows = np.dtype(column["dtype"]), int(column["rows"])
     with path.open("rb") as stream:
         major, _ = np.lib.format.read_magic(stream)
@@ -178,11 +228,12 @@ def _mapped(path: Path, column: dict[str, Any]) -> np.memmap[Any, Any] | None:
         return None
     if path.stat().st_size != offset + (rows + HEADROOM) * dtype.itemsize:
         return None
-    # Copy-on-write: reads share the page cache, writes (appends) go to this process's own pages.
-    array = np.memmap(path, dtype=dtype, mode="c", offset=offset, shape=(rows + HEADROOM,))
-    if checksum(array[:rows]) != column["checksum"]:
+    if file_checksum(path, offset, rows * dtype.itemsize) != column["checksum"]:
         return None
-    return array
+    # Copy-on-write: reads share the page cache, writes (appends) go to this process's own pages.
+    mapped = np.memmap(path, dtype=dtype, mode="c", offset=offset, shape=(rows + HEADROOM,))
+    # A plain array over the mapping, so that readers never get np.memmap back from slices.
+    return mapped.view(np.ndarray)
 
 
 def _arrays(log: EventLog) -> dict[str, npt.NDArray[Any]]:
