@@ -62,10 +62,14 @@ def measure_start(events: int, mode: str, limit_s: float, *, cache_dir: Path | N
     try:
         try:
             ready: float | None = wait_ready(child, port, limit_s)
-        except RuntimeError:
+        except RuntimeError as error:
             ready = None
-        rss, peak = child.memory_mb()
-        cpu = _cpu_seconds(child.pid)
+            logger.info(f"  {error}")
+        try:
+            rss, peak = child.memory_mb()
+            cpu = _cpu_seconds(child.pid)
+        except OSError:  # it has exited: nothing left to measure
+            rss = peak = cpu = 0.0
         build = float(child.wait_for_line(r"ready in ([\d.]+) s", timeout=30).group(1)) if ready else None
     finally:
         child.stop()

@@ -15,7 +15,9 @@ from typing import NoReturn
 import httpx
 import pytest
 
+from emulator import configuration
 from emulator.cli import main
+from emulator.eventlog import fixture as fixture_module
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.store import StoreMismatchError
@@ -197,3 +199,36 @@ def test_serve_with_an_unusable_settings_file_says_which_in_one_line(tmp_path: P
     missing = tmp_path / "clients.json"
     with pytest.raises(SystemExit, match=r"^trygdehendelser-emulator: --clients-file \(EMULATOR_CLIENTS_FILE\): "):
         main(["serve", "--port", "0", "--events", "10", "--clients-file", str(missing)])
+
+
+def test_serve_with_an_unusable_cache_dir_says_so_in_one_line(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"^trygdehendelser-emulator: --cache-dir \(EMULATOR_CACHE_DIR\): cannot use "):
+        main(["serve", "--port", "0", "--events", "10", "--cache-dir", str(blocked / "cache")])
+
+
+def test_generate_through_the_cache_writes_the_same_digest_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        assert main(["generate", "--seed", "4", "--events", "250", "--cache-dir", str(cache), "-o", os.devnull]) == 0
+    expected = log_digest(generate(Recipe(seed=4, events=250)))
+    assert capsys.readouterr().err.count(expected) == 2
+    assert len([path for path in cache.iterdir() if path.name.startswith("log-")]) == 1
+
+
+def test_a_large_build_shows_its_progress_on_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(fixture_module, "MIN_EVENTS", 100)
+
+    def built(settings: Settings) -> NoReturn:
+        configuration.seeded_log(settings)
+        raise StoreMismatchError("stopped once built")
+
+    monkeypatch.setattr(app_module, "create_app", built)
+    with pytest.raises(SystemExit, match="stopped once built"):
+        main(["serve", "--port", "0", "--events", "300"])
+    assert "trygdehendelser-emulator: built 300 events in" in capsys.readouterr().err
