@@ -95,11 +95,12 @@ def _claim(text: str) -> tuple[str, Any]:
 
 
 def generate(settings: Settings, arguments: argparse.Namespace) -> int:
-    from emulator.eventlog.fixture import FixtureError, load_seeded_log, write_fixture
+    from emulator.configuration import SettingsError, seeded_log
+    from emulator.eventlog import write_fixture
 
     try:
-        seeded = load_seeded_log(settings)
-    except FixtureError as error:
+        seeded = seeded_log(settings)
+    except SettingsError as error:
         print(f"trygdehendelser-emulator generate: {error}", file=sys.stderr)
         return 2
     if arguments.output == "-":

@@ -9,13 +9,9 @@ from importlib import resources
 from typing import TypeVar
 
 from emulator.clock import Clock
-from emulator.eventlog.fixture import SeededLog, load_seeded_log
-from emulator.eventlog.store import Store
-from emulator.gateway.ratelimit import RateLimiter
-from emulator.maskinporten.clients import ClientRegistry
-from emulator.maskinporten.keys import SigningKey
-from emulator.maskinporten.tokens import TrustedIssuer
-from emulator.maskinporten.trust import parse_trusted_issuers, trusted_issuer
+from emulator.eventlog import SeededLog, Store, load_seeded_log
+from emulator.gateway import RateLimiter
+from emulator.maskinporten import ClientRegistry, SigningKey, TrustedIssuer, parse_trusted_issuers, trusted_issuer
 from emulator.settings import Settings
 
 T = TypeVar("T")
@@ -26,7 +22,7 @@ class SettingsError(ValueError):
 
 
 def seeded_log(settings: Settings) -> SeededLog:
-    return _loaded("fixture", lambda: load_seeded_log(settings))
+    return _loaded("fixture", lambda: load_seeded_log(settings.fixture, seed=settings.seed, events=settings.events))
 
 
 def signing_key(settings: Settings) -> SigningKey:

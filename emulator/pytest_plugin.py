@@ -122,14 +122,13 @@ def emulator_server(pytestconfig: pytest.Config) -> Iterator[EmulatorProcess]:
 def _emulator_session_control(
     pytestconfig: pytest.Config, emulator_server: EmulatorProcess
 ) -> Iterator[EmulatorControl]:
-    from emulator.gateway.admission import parse_subscription_keys  # noqa: PLC0415
     from emulator.testing.control import EmulatorControl  # noqa: PLC0415
 
     settings = settings_of(serve_arguments(pytestconfig))
     with EmulatorControl(
         emulator_server.base_url,
         issuer=emulator_server.issuer,
-        subscription_key=parse_subscription_keys(settings.subscription_keys)[0],
+        subscription_key=settings.accepted_subscription_keys[0],
         admin_token=settings.admin_token,
     ) as control:
         yield control

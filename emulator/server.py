@@ -9,8 +9,9 @@ from typing import NoReturn
 import uvicorn
 
 from emulator import __version__
+from emulator.backend import Backend
 from emulator.configuration import SettingsError
-from emulator.eventlog.store import StoreMismatchError
+from emulator.eventlog import StoreMismatchError
 from emulator.http import app as app_module
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
 
@@ -43,7 +44,7 @@ def serve(settings: Settings) -> int:
             await super().startup(sockets)
             if not self.should_exit:
                 print(
-                    _banner(settings, len(backend.log), backend.seeded.description, backend.ready_seconds),
+                    _banner(settings, backend),
                     flush=True,
                 )
 
@@ -78,10 +79,12 @@ def _cannot_listen(listener: socket.socket, host: str, port: int, error: OSError
     raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def _banner(settings: Settings, events: int, description: str, ready_seconds: float) -> str:
+def _banner(settings: Settings, backend: Backend) -> str:
     base = f"http://{display_host(settings.host)}:{settings.port}"
+    events, description = len(backend.history.log), backend.history.seeded.description
     lines = [
-        f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), ready in {ready_seconds:.2f} s",
+        f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), "
+        f"ready in {backend.ready_seconds:.2f} s",
         f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
         f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
         f"  openapi  {base}/openapi.json",

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from emulator.eventlog.timestamps import TimestampStyle
-from emulator.maskinporten.authorization import Mode
-
 DEFAULT_SUBSCRIPTION_KEY = "local-subscription-key"
+
+
+class TimestampStyle(StrEnum):
+    """OFFSET: `2025-03-04T12:34:56.789+01:00`, as the published `format: date-time` says.
+    LOCAL: `2025-03-04T12:34:56.789`, how Spring's Jackson writes a `LocalDateTime` (trailing zeros
+    of the fraction dropped)."""
+
+    OFFSET = "offset"
+    LOCAL = "local"
+
+
+class Mode(StrEnum):
+    """How the token server treats clients: see `emulator.maskinporten.authorization`."""
+
+    OPEN = "open"
+    STRICT = "strict"
 
 
 class Settings(BaseSettings):
@@ -63,6 +77,11 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(
         None, description="When set, the control plane wants Authorization: Bearer <admin token>."
     )
+
+    @property
+    def accepted_subscription_keys(self) -> tuple[str, ...]:
+        """The keys `subscription_keys` lists, in order, each once: the one place that text is parsed."""
+        return tuple(dict.fromkeys(key.strip() for key in self.subscription_keys.split(",") if key.strip()))
 
     @property
     def issuer_url(self) -> str:

@@ -20,13 +20,13 @@ from typing import Any, TextIO
 import orjson
 
 from emulator.eventlog.appends import Appender, AppendRejectedError, EventDraft
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.digest import LogDigest
 from emulator.eventlog.events import EventType, Group
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.log import EventLog
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle, parse_instant
-from emulator.nav.wire import event_fragments
-from emulator.settings import Settings
+from emulator.eventlog.timestamps import OsloTime, parse_instant
+from emulator.settings import TimestampStyle
 
 RECIPE_FORMAT = "trygdehendelser-emulator/recipe"
 EVENTS_FORMAT = "trygdehendelser-emulator/events"
@@ -51,17 +51,18 @@ class SeededLog:
     description: str
 
 
-def load_seeded_log(settings: Settings) -> SeededLog:
-    if settings.fixture is None:
-        recipe = Recipe(seed=settings.seed, events=settings.events)
+def load_seeded_log(fixture: str | None, *, seed: int, events: int) -> SeededLog:
+    """The log a recipe of `seed` and `events` makes, or the fixture (a preset's name or a file) when one is given."""
+    if fixture is None:
+        recipe = Recipe(seed=seed, events=events)
         return SeededLog(generate(recipe), recipe.seed, f"recipe:{_recipe_key(recipe)}", f"seed {recipe.seed}")
-    text, name = _fixture_text(settings.fixture)
+    text, name = _fixture_text(fixture)
     identity = f"fixture:{hashlib.sha256(text).hexdigest()[:20]}"
     document = _parse(text, name)
     if document["format"] == RECIPE_FORMAT:
         recipe = recipe_of(document.get("recipe", {}), name)
         return SeededLog(generate(recipe), recipe.seed, identity, f"fixture {name} (seed {recipe.seed})")
-    seed = document.get("seed", settings.seed)
+    seed = document.get("seed", seed)
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise FixtureError(f"{name}: seed must be an integer from 0 to {MAX_SEED}, not {seed!r}")
     return SeededLog(events_log(document.get("hendelser", []), name, seed), seed, identity, f"fixture {name}")

@@ -9,9 +9,8 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from http import HTTPStatus
 
-import orjson
-
-from emulator.gateway.ratelimit import rate_limit_message
+from emulator.errors import GatewayError, error_body
+from emulator.gateway import rate_limit_message
 
 ROUTES = frozenset({"feed", "token"})
 """The routes a request can come from; a fault may also name "any"."""
@@ -142,7 +141,8 @@ def gateway_status_answer(status: int, retry_after_seconds: int | None) -> tuple
             # Codes without a registered reason phrase (499, 599) still deserve a readable message.
             message = "Error"
     headers = {} if seconds is None else {"Retry-After": str(seconds)}
-    return headers, orjson.dumps({"statusCode": status, "message": message})
+    # The gateway's envelope names neither path nor time.
+    return headers, error_body(GatewayError(status, message), path="", now_ms=0)
 
 
 @dataclass

@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
+from urllib.parse import parse_qsl, urlencode
 
 # A query string is kept up to this many characters, so that an entry's memory is bounded as the ring's is.
 MAX_QUERY_CHARS = 2048
@@ -14,6 +15,18 @@ MAX_QUERY_CHARS = 2048
 # dataclass costs more than the rest of recording; entries are made from them only when someone reads. The
 # latency is kept in seconds as measured: rounding a float to milliseconds costs more than keeping it.
 _Row = tuple[int, int, str, str, str, int, float, str | None, str | None]
+
+_REDACTED = "***"
+# What a consumer may put in a query string by mistake or by habit: the key (API Management takes it there), a
+# bearer token (RFC 6750 §2.3), and on the token endpoint an assertion or a client secret.
+_SECRET_PARAMETERS = frozenset(
+    {"subscription-key", "access_token", "assertion", "client_assertion", "client_secret", "refresh_token"}
+)
+
+
+def _may_hold_secret(text: str) -> bool:
+    """A cheap first look, since most queries name none of them; `%` too, as a name may come percent-encoded."""
+    return "subscription-key" in text or "token" in text or "assertion" in text or "secret" in text or "%" in text
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +153,13 @@ class Journal:
 def _entry(row: _Row) -> JournalEntry:
     sequence, at_ms, method, path, query, status, seconds, consumer, fault = row
     return JournalEntry(sequence, at_ms, method, path, query, status, round(seconds * 1000, 3), consumer, fault)
+
+
+def redacted_query(text: str) -> str:
+    """The query string with any key, token, assertion or secret masked, so the journal never holds one."""
+    if not _may_hold_secret(text):
+        return text
+    pairs = parse_qsl(text, keep_blank_values=True)
+    if not any(name in _SECRET_PARAMETERS for name, _ in pairs):
+        return text
+    return urlencode([(name, _REDACTED if name in _SECRET_PARAMETERS else value) for name, value in pairs])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,15 +22,11 @@ from emulator.maskinporten import assertions
 from emulator.maskinporten.clients import Client, ClientRegistry
 from emulator.maskinporten.replay import ReplayGuard
 from emulator.maskinporten.tokens import ALGORITHMS, IssuedToken, TokenIssuer
+from emulator.settings import Mode
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_CREDENTIALS = "client_credentials"
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="maskinporten"'}
-
-
-class Mode(StrEnum):
-    OPEN = "open"
-    STRICT = "strict"
 
 
 @dataclass(frozen=True)

@@ -406,23 +406,23 @@ def test_live_mode_appends_as_the_frozen_clock_advances(emulator: Emulator) -> N
     assert live["live"]["rate"] == 10
     assert emulator.status()["live"]["pattern"] == "steady"
     backend = emulator.backend
-    assert backend.tick_live() == 0, "a frozen clock brings no events"
+    assert backend.history.tick_live() == 0, "a frozen clock brings no events"
 
     emulator.clock("advance", seconds=3)
-    assert backend.tick_live() == 30
+    assert backend.history.tick_live() == 30
     assert emulator.status()["head"] == SEEDED + 30
     stamps = [epoch_ms(event["metadata"]["opprettetDato"]) for event in emulator.events(SEEDED + 1)]
     assert len(stamps) == 30
     assert stamps == sorted(stamps)
     assert stamps[0] > start
     assert stamps[-1] == start + 3_000
-    assert backend.tick_live() == 0, "nothing more until the clock moves"
+    assert backend.history.tick_live() == 0, "nothing more until the clock moves"
     emulator.clock("advance", seconds=1)
-    assert backend.tick_live() == 10
+    assert backend.history.tick_live() == 10
 
     assert emulator.ok("DELETE", "/_emulator/live") == {"live": None}
     emulator.clock("advance", seconds=5)
-    assert backend.tick_live() == 0
+    assert backend.history.tick_live() == 0
     assert emulator.status()["head"] == SEEDED + 40
 
 
@@ -786,7 +786,7 @@ def test_a_period_id_at_the_int64_limit_does_not_break_later_appends(emulator: E
     emulator.clock("freeze")
     emulator.ok("PUT", "/_emulator/live", {"rate": 10, "pattern": "steady"})
     emulator.clock("advance", seconds=1)
-    assert emulator.backend.tick_live() == 10
+    assert emulator.backend.history.tick_live() == 10
 
 
 def _bad(name: str, method: str, path: str, body: Any = None) -> Any:
@@ -950,6 +950,6 @@ def test_status_leaves_a_large_unhashed_log_to_the_digest_endpoint(make: Make, m
     emulator = make()
     assert emulator.ok("GET", "/_emulator/status")["digest"] is None
     digest = emulator.ok("GET", "/_emulator/digest")["digest"]
-    assert digest == log_digest(emulator.app.state.backend.log)
+    assert digest == log_digest(emulator.app.state.backend.history.log)
     # Once hashed, status keeps it current: only what is new needs hashing.
     assert emulator.ok("GET", "/_emulator/status")["digest"] == digest

@@ -20,13 +20,13 @@ from emulator.maskinporten.authorization import (
     CLIENT_CREDENTIALS,
     JWT_BEARER,
     AuthorizationServer,
-    Mode,
     TokenRequest,
 )
 from emulator.maskinporten.clients import DEFAULT_ORGANISATION, Client, ClientRegistry
 from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.replay import ReplayGuard
 from emulator.maskinporten.tokens import API_SCOPE, TokenIssuer
+from emulator.settings import Mode
 from tests.tokencraft import (
     NOW,
     NOW_MS,

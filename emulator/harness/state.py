@@ -1,0 +1,84 @@
+"""What the tester controls and observes, as one object: faults, journal, consumers and metrics, reset together."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from emulator.clock import Clock
+from emulator.harness.consumers import ConsumerTracker
+from emulator.harness.faults import Faults
+from emulator.harness.journal import Journal
+from emulator.harness.metrics import Metrics
+
+
+class Delivery(NamedTuple):
+    """What a feed answer gave the consumer: where it asked from, the page size in effect, the events returned.
+
+    `size` is None when the page was cut short by something other than the end of the feed (an injected fault).
+    """
+
+    requested_from: int | None
+    size: int | None
+    numbers: Sequence[int] | npt.NDArray[np.int64]
+
+
+def consumer_name(client_id: str | None, key_label: int | None = None) -> str | None:
+    """`client:<client_id>` when a token names one, else `key:<n>`, the key's place in the list, never the key."""
+    if client_id:
+        return f"client:{client_id}"
+    return f"key:{key_label}" if key_label is not None else None
+
+
+class Harness:
+    def __init__(self, clock: Clock, journal_size: int) -> None:
+        self._clock = clock
+        self.faults = Faults()
+        self.journal = Journal(journal_size)
+        self.consumers = ConsumerTracker(clock)
+        self.metrics = Metrics()
+
+    def observe(
+        self,
+        *,
+        route: str,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        seconds: float,
+        consumer: str | None,
+        fault_id: str | None,
+        delivery: Delivery | None,
+        head: int,
+    ) -> None:
+        """Journal, metrics and the consumer view, after every answer of an emulated endpoint."""
+        self.journal.record(
+            at_ms=self._clock.now_ms(),
+            method=method,
+            path=path,
+            query=query,
+            status=status,
+            seconds=seconds,
+            consumer=consumer,
+            fault=fault_id,
+        )
+        self.metrics.observe_request(route, status, seconds)
+        if route == "feed" and consumer is not None:
+            self.consumers.observe(
+                consumer,
+                status=status,
+                requested_from=delivery.requested_from if delivery is not None else None,
+                size=delivery.size if delivery is not None else None,
+                delivered=delivery.numbers if delivery is not None else (),
+                head=head,
+            )
+
+    def reset(self) -> None:
+        self.faults.clear()
+        self.journal.clear()
+        self.consumers.reset()
+        self.metrics.reset()
