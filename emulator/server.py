@@ -8,11 +8,11 @@ from typing import NoReturn
 
 import uvicorn
 
+import emulator.http as http_edge
 from emulator import __version__
 from emulator.backend import Backend
 from emulator.configuration import SettingsError
 from emulator.eventlog import StoreMismatchError
-from emulator.http import app as app_module
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
 
 
@@ -23,7 +23,7 @@ def serve(settings: Settings) -> int:
     listener = _bind(settings.host, settings.port)
     settings = settings.model_copy(update={"port": listener.getsockname()[1]})
     try:
-        app = app_module.create_app(settings)
+        app = http_edge.create_app(settings)
     except (SettingsError, StoreMismatchError) as error:
         listener.close()
         raise SystemExit(f"trygdehendelser-emulator: {error}") from None

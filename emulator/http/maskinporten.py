@@ -12,7 +12,7 @@ from starlette.routing import Route
 from emulator.backend import Backend
 from emulator.errors import OAuthError
 from emulator.harness import consumer_name
-from emulator.http.pipeline import Answer, Call, Pipeline
+from emulator.http.pipeline import Answer, Call, Pipeline, first_values
 from emulator.maskinporten import AuthorizationServer, TokenRequest
 
 FORM = "application/x-www-form-urlencoded"
@@ -48,10 +48,7 @@ class TokenEndpoint:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             raise OAuthError("invalid_request", "The token request is not UTF-8") from None
-        form: dict[str, str] = {}
-        for name, value in pairs:
-            form.setdefault(name, value)
-        request = TokenRequest(form, TokenRequest.basic(call.headers.get("authorization")))
+        request = TokenRequest(first_values(pairs), TokenRequest.basic(call.headers.get("authorization")))
         # Who asks, as the request says: enough to scope a fault and name the journal's consumer.
         call.consumer = consumer_name(request.claimed_client_id())
         return request

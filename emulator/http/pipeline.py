@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import parse_qsl
@@ -143,16 +143,21 @@ class Pipeline(Generic[Parsed, Checked]):
         query = self._queries.get(query_string)
         if query is None:
             text = query_string.decode("latin-1")
-            first_values: dict[str, str] = {}
-            # A repeated parameter counts by its first value, as Spring's @RequestParam reads a single value.
-            for name, value in parse_qsl(text, keep_blank_values=True):
-                first_values.setdefault(name, value)
-            query = QueryString(first_values, self._endpoint.parse(first_values), redacted_query(text))
+            values = first_values(parse_qsl(text, keep_blank_values=True))
+            query = QueryString(values, self._endpoint.parse(values), redacted_query(text))
             if len(query_string) <= MAX_CACHED_QUERY_BYTES:
                 if len(self._queries) >= MAX_QUERIES:
                     del self._queries[next(iter(self._queries))]
                 self._queries[query_string] = query
         return query
+
+
+def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each name's first value: how Spring's @RequestParam and the token endpoint read a repeated field."""
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        values.setdefault(name, value)
+    return values
 
 
 async def _with_fault(fault: Decision | None, subject: int | None, respond: Callable[[], Awaitable[Answer]]) -> Answer:

@@ -15,11 +15,11 @@ from typing import NoReturn
 import httpx
 import pytest
 
+import emulator.http as http_edge
 from emulator.cli import main
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.store import StoreMismatchError
-from emulator.http import app as app_module
 from emulator.settings import Settings
 from tests.servers import ENTRY_POINT, running_server
 
@@ -178,7 +178,7 @@ def test_serve_refuses_connections_while_the_log_is_being_built(monkeypatch: pyt
             answers.append(probe.connect_ex(("127.0.0.1", settings.port)))
         raise StoreMismatchError("stopped while building")
 
-    monkeypatch.setattr(app_module, "create_app", building)
+    monkeypatch.setattr(http_edge, "create_app", building)
     with pytest.raises(SystemExit, match="stopped while building"):
         main(["serve", "--port", "0"])
     assert answers == [errno.ECONNREFUSED]
