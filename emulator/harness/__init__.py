@@ -6,9 +6,10 @@
 from emulator.harness.consumers import ConsumerView
 from emulator.harness.faults import Decision, FaultKind, FaultSpec
 from emulator.harness.journal import JournalEntry, redacted_query
-from emulator.harness.state import Delivery, Harness, consumer_name
+from emulator.harness.state import DASHBOARD_CONSUMER, Delivery, Harness, consumer_name
 
 __all__ = [
+    "DASHBOARD_CONSUMER",
     "ConsumerView",
     "Decision",
     "Delivery",

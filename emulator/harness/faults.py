@@ -106,11 +106,14 @@ class FaultSpec:
             if not _is_int(self.retry_after_seconds) or self.retry_after_seconds < 0:
                 raise ValueError(f"retry_after_seconds must be an integer >= 0, got {self.retry_after_seconds!r}")
 
-    def matches(self, *, route: str, consumer: str | None, from_number: int | None) -> bool:
-        """Whether the request is in scope, before any probability is drawn."""
+    def matches(
+        self, *, route: str, consumer: str | None, from_number: int | None, exempt: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether the request is in scope, before any probability is drawn; an exempt consumer only by name."""
         if self.route not in ("any", route):
             return False
-        if self.consumer is not None and self.consumer != consumer:
+        named = self.consumer == consumer
+        if not named and (self.consumer is not None or consumer in exempt):
             return False
         return self.from_number is None or self.from_number == from_number
 
@@ -163,7 +166,9 @@ class Faults:
     and the same sequence of requests give the same decisions.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, exempt: frozenset[str] = frozenset()) -> None:
+        # Consumers that only a fault naming them reaches (the emulator's own dashboard).
+        self._exempt = exempt
         self._active: dict[str, _Active] = {}
         self._next_id = 1
         # Sync route handlers run on a thread pool: decrementing `times` must not race.
@@ -204,7 +209,7 @@ class Faults:
         with self._lock:
             for active in self._active.values():
                 spec = active.spec
-                if not spec.matches(route=route, consumer=consumer, from_number=from_number):
+                if not spec.matches(route=route, consumer=consumer, from_number=from_number, exempt=self._exempt):
                     continue
                 if spec.probability < 1 and active.random.random() >= spec.probability:
                     continue

@@ -113,11 +113,13 @@ class Journal:
         until_ms: int | None = None,
         after: int | None = None,
         limit: int = 100,
+        newest_first: bool = False,
     ) -> list[JournalEntry]:
-        """Up to `limit` entries, oldest first, with sequence > `after` and since_ms <= at_ms < until_ms.
+        """Up to `limit` entries with sequence > `after` and since_ms <= at_ms < until_ms.
 
-        The time window is half-open so that consecutive windows neither overlap nor leave gaps. To page,
-        pass the last sequence returned as the next `after`.
+        Oldest first, the first `limit` that match; or, `newest_first`, the last `limit` that match, newest
+        first ("the last 20 requests"). The time window is half-open so that consecutive windows neither
+        overlap nor leave gaps. To page forward, pass the last sequence returned as the next `after`.
         """
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
@@ -129,7 +131,11 @@ class Journal:
             selected: list[JournalEntry] = []
             if limit == 0:
                 return selected
-            for row in itertools.islice(self._entries, start, None):
+            rows = itertools.islice(self._entries, start, None)
+            if newest_first:
+                # Walking from the newest end: the window's count of the deque's tail, read backwards.
+                rows = itertools.islice(reversed(self._entries), 0, len(self._entries) - start)
+            for row in rows:
                 # The clock can be set back, so at_ms is not ordered and the window needs a full pass.
                 if consumer is not None and row[7] != consumer:
                     continue

@@ -26,6 +26,12 @@ class Delivery(NamedTuple):
     numbers: Sequence[int] | npt.NDArray[np.int64]
 
 
+# The emulator's own dashboard reads the feed as a consumer would, but it is not one the tester is testing: it is
+# left out of the consumer view, and only a fault scoped to it by name reaches it.
+DASHBOARD_CONSUMER = "client:emulator-dashboard"
+_OWN_CONSUMERS = frozenset({DASHBOARD_CONSUMER})
+
+
 def consumer_name(client_id: str | None, key_label: int | None = None) -> str | None:
     """`client:<client_id>` when a token names one, else `key:<n>`, the key's place in the list, never the key."""
     if client_id:
@@ -36,7 +42,7 @@ def consumer_name(client_id: str | None, key_label: int | None = None) -> str | 
 class Harness:
     def __init__(self, clock: Clock, journal_size: int) -> None:
         self._clock = clock
-        self.faults = Faults()
+        self.faults = Faults(exempt=_OWN_CONSUMERS)
         self.journal = Journal(journal_size)
         self.consumers = ConsumerTracker(clock)
         self.metrics = Metrics()
@@ -67,7 +73,7 @@ class Harness:
             fault=fault_id,
         )
         self.metrics.observe_request(route, status, seconds)
-        if route == "feed" and consumer is not None:
+        if route == "feed" and consumer is not None and consumer not in _OWN_CONSUMERS:
             self.consumers.observe(
                 consumer,
                 status=status,

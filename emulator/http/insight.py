@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import HTTPException, Query
@@ -20,7 +20,11 @@ MAX_NUMBER_DIGITS = 19
 _ENTRY_FIELDS = tuple(field.name for field in fields(JournalEntry))
 
 
-@router.get("/journal", summary="Recorded requests, oldest first (bounded; `evicted` counts what fell out)")
+@router.get(
+    "/journal",
+    summary="Recorded requests: the newest first, or with `after` the next ones oldest first (bounded; `evicted` "
+    "counts what fell out)",
+)
 async def journal(
     backend: BackendDep,
     *,
@@ -29,6 +33,13 @@ async def journal(
     until: Annotated[str | None, Query(description="ISO 8601")] = None,
     after: Annotated[int | None, Query(description="Only entries after this sequence number")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    order: Annotated[
+        Literal["newest", "oldest"] | None,
+        Query(
+            description="newest: the last `limit` entries, newest first (the default without `after`); "
+            "oldest: the first `limit` after `after`, oldest first (the default with it, for paging forward)"
+        ),
+    ] = None,
 ) -> Response:
     try:
         since_ms = parse_instant(since) if since else None
@@ -36,7 +47,12 @@ async def journal(
     except ValueError:
         raise HTTPException(400, "since and until must be ISO 8601 date-times") from None
     entries = backend.harness.journal.entries(
-        consumer=consumer, since_ms=since_ms, until_ms=until_ms, after=after, limit=limit
+        consumer=consumer,
+        since_ms=since_ms,
+        until_ms=until_ms,
+        after=after,
+        limit=limit,
+        newest_first=order == "newest" if order is not None else after is None,
     )
     # Plain dicts through orjson: FastAPI's encoder (and dataclasses.asdict) cost ~30 µs an entry, a third of a
     # second for 10,000, all of it on the event loop that serves the feed.

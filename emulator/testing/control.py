@@ -162,7 +162,8 @@ class EmulatorControl:
     # What consumers did
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
-        """Recorded requests, oldest first; filters: consumer, since, until, after, limit."""
+        """Recorded requests: the newest first, or with `after` the next ones oldest first; filters: consumer,
+        since, until, after, limit, order ("newest" or "oldest")."""
         params = {name: value for name, value in filters.items() if value is not None}
         entries: list[dict[str, Any]] = self._call("GET", "/journal", params=params)["entries"]
         return entries

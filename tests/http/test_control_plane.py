@@ -222,7 +222,7 @@ def test_reset_restores_events_faults_journal_consumers_and_clock(emulator: Emul
     assert after["live"] is None
     assert after["clock"]["frozen"] is False
     assert abs(after["clock"]["now_ms"] - time.time() * 1000) < 60_000
-    assert emulator.ok("GET", "/_emulator/journal")["entries"] == []
+    assert emulator.ok("GET", "/_emulator/journal?order=oldest")["entries"] == []
     assert emulator.ok("GET", "/_emulator/consumers")["consumers"] == []
     assert emulator.feed(SEEDED).json() == seeded_last
 
@@ -469,7 +469,7 @@ def test_faults_are_scoped_by_consumer_and_by_from_number(emulator: Emulator) ->
 
     emulator.add_fault(kind="status", status=503, consumer=TEST_CONSUMER)
     assert emulator.feed(1).status_code == 503
-    journal = emulator.ok("GET", "/_emulator/journal")["entries"]
+    journal = emulator.ok("GET", "/_emulator/journal?order=oldest")["entries"]
     assert [(entry["consumer"], entry["status"], entry["fault"]) for entry in journal] == [
         (TEST_CONSUMER, 200, None),
         (TEST_CONSUMER, 200, None),
@@ -495,7 +495,7 @@ def test_a_token_route_fault_answers_the_token_endpoint_and_spares_the_feed(emul
     assert refused.json() == {"statusCode": 503, "message": "Service Unavailable"}
     assert _token_request(emulator).status_code == 503
     assert _token_request(emulator).status_code == 200, "used up after two"
-    journal = emulator.ok("GET", "/_emulator/journal")["entries"]
+    journal = emulator.ok("GET", "/_emulator/journal?order=oldest")["entries"]
     token_entries = [
         (entry["status"], entry["consumer"], entry["fault"]) for entry in journal if "token" in entry["path"]
     ]
@@ -579,7 +579,7 @@ def test_the_journal_is_bounded_and_counts_what_it_evicted(make: Make) -> None:
     emulator = make(journal_size=5)
     for number in range(1, 13):
         assert emulator.feed(number).status_code == 200
-    journal = emulator.ok("GET", "/_emulator/journal")
+    journal = emulator.ok("GET", "/_emulator/journal?order=oldest")
     assert (journal["size"], journal["capacity"], journal["evicted"]) == (5, 5, 7)
     assert [entry["sequence"] for entry in journal["entries"]] == [8, 9, 10, 11, 12]
     assert [entry["query"] for entry in journal["entries"]] == [f"hendelsesnummer={n}" for n in range(8, 13)]
@@ -596,7 +596,7 @@ def test_the_journal_filters_by_consumer(emulator: Emulator) -> None:
     theirs = emulator.ok("GET", "/_emulator/journal?consumer=client:other-client")["entries"]
     assert [entry["consumer"] for entry in mine] == [TEST_CONSUMER] * 3
     assert [entry["consumer"] for entry in theirs] == ["client:other-client"] * 2
-    assert len(emulator.ok("GET", "/_emulator/journal")["entries"]) == 5
+    assert len(emulator.ok("GET", "/_emulator/journal?order=oldest")["entries"]) == 5
 
 
 def test_the_journal_never_stores_a_subscription_key_given_in_the_query(make: Make) -> None:
@@ -604,7 +604,7 @@ def test_the_journal_never_stores_a_subscription_key_given_in_the_query(make: Ma
     emulator = make(subscription_keys=key)
     response = emulator.http.get(FEED, params={"hendelsesnummer": 3, "subscription-key": key})
     assert response.status_code == 200
-    journal = emulator.call("GET", "/_emulator/journal")
+    journal = emulator.call("GET", "/_emulator/journal?order=oldest")
     assert key not in journal.text
     (entry,) = journal.json()["entries"]
     assert entry["query"] == "hendelsesnummer=3&subscription-key=%2A%2A%2A"
@@ -642,7 +642,7 @@ def test_the_journal_never_stores_a_token_assertion_or_secret_given_in_a_query(
 ) -> None:
     emulator = make()
     emulator.http.request(method, f"{path}?{query}")
-    journal = emulator.call("GET", "/_emulator/journal")
+    journal = emulator.call("GET", "/_emulator/journal?order=oldest")
     assert "hemmelig" not in journal.text
     (entry,) = journal.json()["entries"]
     assert entry["query"] == stored
@@ -953,3 +953,20 @@ def test_status_leaves_a_large_unhashed_log_to_the_digest_endpoint(make: Make, m
     assert digest == log_digest(emulator.app.state.backend.history.log)
     # Once hashed, status keeps it current: only what is new needs hashing.
     assert emulator.ok("GET", "/_emulator/status")["digest"] == digest
+
+
+def test_the_journal_gives_the_last_requests_newest_first_and_pages_forward_after_a_sequence(
+    emulator: Emulator,
+) -> None:
+    for number in range(1, 26):
+        emulator.feed(number, antallHendelser=1)
+    newest = emulator.ok("GET", "/_emulator/journal?limit=20")["entries"]
+    assert [entry["query"] for entry in newest[:2]] == [
+        "hendelsesnummer=25&antallHendelser=1",
+        "hendelsesnummer=24&antallHendelser=1",
+    ]
+    assert len(newest) == 20
+    following = emulator.ok("GET", f"/_emulator/journal?after={newest[-1]['sequence']}&limit=2")["entries"]
+    assert [entry["sequence"] for entry in following] == [newest[-1]["sequence"] + 1, newest[-1]["sequence"] + 2]
+    oldest = emulator.ok("GET", "/_emulator/journal?limit=2&order=oldest")["entries"]
+    assert [entry["sequence"] for entry in oldest] == [1, 2]
