@@ -23,7 +23,7 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.clock import ControlledClock
 from emulator.errors import EmulatorError, NotFoundError, error_answer
-from emulator.http import admin, dashboard, feed, insight, internal, maskinporten, scenario
+from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, scenario
 from emulator.http.admin import CONTROL_PREFIX
 from emulator.settings import Settings
 
@@ -61,7 +61,8 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
         title="trygdehendelser-emulator control plane",
         version=__version__,
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
-        docs_url=f"{CONTROL_PREFIX}/docs",
+        # Served by `docs` from packaged assets instead of FastAPI's CDN links.
+        docs_url=None,
         redoc_url=None,
         # API Management matches paths exactly; it never redirects a trailing slash.
         redirect_slashes=False,
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
             *internal.routes,
             internal.spec_route(),
             *dashboard.routes,
+            *docs.routes(f"{CONTROL_PREFIX}/docs", f"{CONTROL_PREFIX}/openapi.json", app.title),
         ]
     )
     for router in (admin.router, scenario.router, insight.router):

@@ -584,3 +584,19 @@ def test_a_screenshot_of_a_busy_dashboard(dashboard: Dashboard) -> None:
         shutil.copyfile(shot, docs)
     else:
         assert (docs.read_bytes() if docs.exists() else None) == before
+
+
+def test_the_control_planes_swagger_ui_renders_with_no_network(browser: Browser, server: str) -> None:
+    context = browser.new_context(viewport=VIEWPORT, base_url=server)
+    page = context.new_page()
+    watch = Watch(server)
+    page.on("request", watch.request)
+    page.on("pageerror", lambda error: watch.errors.append(f"uncaught: {error}"))
+    try:
+        page.goto("/_emulator/docs")
+        expect(page.locator(".swagger-ui .info .title")).to_contain_text("trygdehendelser-emulator control plane")
+        expect(page.locator(".opblock-summary-path").first).to_be_visible()
+        assert watch.foreign == [], watch.foreign
+        assert watch.errors == [], watch.errors
+    finally:
+        context.close()
