@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="live arrivals (EMULATOR_LIVE_PATTERN)",
     )
     serve_parser.add_argument("--admin-token", help="protect /_emulator with this bearer token (EMULATOR_ADMIN_TOKEN)")
+    serve_parser.add_argument(
+        "--header-timeout", type=float, help="seconds to send a request's head, then 408 (EMULATOR_HEADER_TIMEOUT)"
+    )
     serve_parser.set_defaults(command=serve)
 
     token_parser = commands.add_parser(

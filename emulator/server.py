@@ -13,7 +13,10 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.configuration import SettingsError
 from emulator.eventlog import StoreMismatchError
+from emulator.http.protocol import GuardedHttpProtocol
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
+
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 def serve(settings: Settings) -> int:
@@ -37,6 +40,9 @@ def serve(settings: Settings) -> int:
         log_level=settings.log_level,
         # uvicorn's access log prints query strings, which may carry a subscription key.
         access_log=False,
+        http=GuardedHttpProtocol.with_head_timeout(settings.header_timeout),
+        # A backstop: the emulator's own long requests (a consumer's wait) end at once on shutdown.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
     class AnnouncingServer(uvicorn.Server):
@@ -47,6 +53,11 @@ def serve(settings: Settings) -> int:
                     _banner(settings, backend),
                     flush=True,
                 )
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn waits for requests in flight before the lifespan ends: a pending wait would hold it.
+            backend.harness.consumers.release_waits()
+            await super().shutdown(sockets)
 
     AnnouncingServer(config).run(sockets=[listener])
     return 0

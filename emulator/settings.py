@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     rate_limit: str = Field("", description="Calls per key and period, e.g. 100/60; empty: none.")
     live_rate: float = Field(0, ge=0, le=10_000, description="Live mode from the start, events/s.")
     live_pattern: str = Field("poisson", description="Live mode arrivals: steady, poisson or bursts.")
+    header_timeout: float = Field(
+        10.0, gt=0, le=600, description="Seconds a client has to send a request's line and headers (then 408)."
+    )
     admin_token: str | None = Field(
         None, description="When set, the control plane wants Authorization: Bearer <admin token>."
     )

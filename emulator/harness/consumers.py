@@ -68,6 +68,7 @@ class ConsumerTracker:
         self._clock = clock
         self._progress: dict[str, _Progress] = {}
         self._waiters: dict[str, list[_Waiter]] = {}
+        self._released = False
         # Sync routes run in a thread pool; the lock keeps the read-modify-write of counters whole.
         self._lock = threading.Lock()
 
@@ -133,15 +134,13 @@ class ConsumerTracker:
         with self._lock:
             if self._caught_up_to(consumer) >= target:
                 return True
-            if timeout_s <= 0:
+            if timeout_s <= 0 or self._released:
                 return False
             self._waiters.setdefault(consumer, []).append(waiter)
         try:
             await asyncio.wait_for(waiter.event.wait(), timeout_s)
         except TimeoutError:
-            # An observation may land between the timeout and this line: the state decides, not the race.
-            with self._lock:
-                return self._caught_up_to(consumer) >= target
+            pass
         finally:
             with self._lock:
                 waiters = self._waiters.get(consumer, [])
@@ -149,7 +148,21 @@ class ConsumerTracker:
                     waiters.remove(waiter)
                 if not waiters:
                     self._waiters.pop(consumer, None)
-        return True
+        # Woken by progress, by the timeout or by shutdown: the state decides, not the race.
+        with self._lock:
+            return self._caught_up_to(consumer) >= target
+
+    def release_waits(self) -> None:
+        """End every pending wait now and any later one at once (the server is shutting down)."""
+        with self._lock:
+            self._released = True
+            woken = [waiter for waiters in self._waiters.values() for waiter in waiters]
+        for waiter in woken:
+            _wake(waiter)
+
+    def pending_waits(self) -> int:
+        with self._lock:
+            return sum(len(waiters) for waiters in self._waiters.values())
 
     def reset(self) -> None:
         """Forget all progress. Pending waits stay pending: they belong to requests still in flight."""

@@ -68,7 +68,12 @@ async def journal(
 @router.get("/consumers", summary="Each consumer: last asked, highest delivered, lag to the head, requests by status")
 async def consumers(backend: BackendDep) -> dict[str, Any]:
     head = backend.history.log.head
-    return {"head": head, "consumers": [view.as_dict() for view in backend.harness.consumers.views(head)]}
+    consumers = backend.harness.consumers
+    return {
+        "head": head,
+        "consumers": [view.as_dict() for view in consumers.views(head)],
+        "pending_waits": consumers.pending_waits(),
+    }
 
 
 @router.get(
