@@ -6,7 +6,7 @@ scope. The bodies are the gateway's `{"statusCode", "message"}`, the challenges 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -38,13 +38,11 @@ class Credentials:
 
     @classmethod
     def from_request(
-        cls, headers: Mapping[str, str], first_query_value: Callable[[str], str | None], realm: str
+        cls, key_header: str | None, query: Mapping[str, str], authorization: str | None, realm: str
     ) -> Credentials:
         # The header wins over the `subscription-key` query parameter, as in API Management.
-        key = headers.get("ocp-apim-subscription-key")
-        if key is None:
-            key = first_query_value("subscription-key")
-        return cls(subscription_key=key, authorization=headers.get("authorization"), realm=realm)
+        key = key_header if key_header is not None else query.get("subscription-key")
+        return cls(key, authorization, realm)
 
 
 class Admission(NamedTuple):

@@ -81,6 +81,7 @@ class ConsumerTracker:
         size: int | None,
         delivered: Sequence[int] | npt.NDArray[np.int64],
         head: int,
+        at_ms: int | None = None,
     ) -> None:
         """Count one answered request of `consumer` against a feed whose newest event is `head`.
 
@@ -98,7 +99,7 @@ class ConsumerTracker:
             progress.requests += 1
             by_status = progress.requests_by_status
             by_status[status] = by_status.get(status, 0) + 1
-            progress.last_seen_ms = self._clock.now_ms()
+            progress.last_seen_ms = self._clock.now_ms() if at_ms is None else at_ms
             if requested_from is not None:
                 progress.last_requested = requested_from
             if 200 <= status < 300:

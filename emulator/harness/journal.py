@@ -83,9 +83,8 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(
+    def record(  # noqa: PLR0917 - positional: it runs on every request, and keywords cost more to pass
         self,
-        *,
         at_ms: int,
         method: str,
         path: str,

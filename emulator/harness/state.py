@@ -47,9 +47,8 @@ class Harness:
         self.consumers = ConsumerTracker(clock)
         self.metrics = Metrics()
 
-    def observe(
+    def observe(  # noqa: PLR0917 - positional: it runs on every request, and keywords cost more to pass
         self,
-        *,
         route: str,
         method: str,
         path: str,
@@ -62,26 +61,24 @@ class Harness:
         head: int,
     ) -> None:
         """Journal, metrics and the consumer view, after every answer of an emulated endpoint."""
-        self.journal.record(
-            at_ms=self._clock.now_ms(),
-            method=method,
-            path=path,
-            query=query,
-            status=status,
-            seconds=seconds,
-            consumer=consumer,
-            fault=fault_id,
-        )
+        now_ms = self._clock.now_ms()
+        self.journal.record(now_ms, method, path, query, status, seconds, consumer, fault_id)
         self.metrics.observe_request(route, status, seconds)
         if route == "feed" and consumer is not None and consumer not in _OWN_CONSUMERS:
-            self.consumers.observe(
-                consumer,
-                status=status,
-                requested_from=delivery.requested_from if delivery is not None else None,
-                size=delivery.size if delivery is not None else None,
-                delivered=delivery.numbers if delivery is not None else (),
-                head=head,
-            )
+            if delivery is None:
+                self.consumers.observe(
+                    consumer, status=status, requested_from=None, size=None, delivered=(), head=head, at_ms=now_ms
+                )
+            else:
+                self.consumers.observe(
+                    consumer,
+                    status=status,
+                    requested_from=delivery.requested_from,
+                    size=delivery.size,
+                    delivered=delivery.numbers,
+                    head=head,
+                    at_ms=now_ms,
+                )
 
     def reset(self) -> None:
         self.faults.clear()

@@ -40,7 +40,7 @@ class TokenEndpoint:
         return None
 
     async def check(self, call: Call, _parsed: None) -> TokenRequest:
-        content_type = call.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = (call.header(b"content-type") or "").split(";")[0].strip().lower()
         if content_type != FORM:
             raise OAuthError("invalid_request", f"The token request must be sent as {FORM}")
         body = await _body(call)
@@ -48,7 +48,7 @@ class TokenEndpoint:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             raise OAuthError("invalid_request", "The token request is not UTF-8") from None
-        request = TokenRequest(first_values(pairs), TokenRequest.basic(call.headers.get("authorization")))
+        request = TokenRequest(first_values(pairs), TokenRequest.basic(call.header(b"authorization")))
         # Who asks, as the request says: enough to scope a fault and name the journal's consumer.
         call.consumer = consumer_name(request.claimed_client_id())
         return request
@@ -63,7 +63,7 @@ class TokenEndpoint:
 
 async def _body(call: Call) -> bytes:
     """The body, read as it arrives, so one sent in chunks without a length stops at the limit, not in memory."""
-    declared = call.headers.get("content-length", "0")
+    declared = call.header(b"content-length") or "0"
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise OAuthError("invalid_request", "The token request is too large")
     body = bytearray()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from urllib.parse import parse_qsl
@@ -42,9 +42,14 @@ class Call:
 
     scope: Scope
     receive: Receive
-    headers: dict[str, str]
+    # Raw header names and values, the first of a repeated header counting; decoded only when read.
+    raw_headers: dict[bytes, bytes]
     first_values: dict[str, str]
     consumer: str | None = None
+
+    def header(self, name: bytes) -> str | None:
+        value = self.raw_headers.get(name)
+        return value.decode("latin-1") if value is not None else None
 
 
 @dataclass(slots=True)
@@ -100,26 +105,30 @@ class Pipeline(Generic[Parsed, Checked]):
         self._backend = backend
         self._endpoint = endpoint
         self._queries: dict[bytes, QueryString] = {}
+        self._realms: dict[bytes, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         backend, endpoint = self._backend, self._endpoint
         query = self._query(scope["query_string"])
-        call = Call(scope, receive, _headers(scope), query.first_values)
+        # Reversed, so that of a repeated header the first one stays.
+        call = Call(scope, receive, dict(reversed(scope["headers"])), query.first_values)
         fault: Decision | None = None
         try:
             if scope["method"] not in endpoint.methods:
                 # API Management has no other operation on this path: routing answers before anything else.
                 raise NotFoundError()
             if endpoint.scope is not None:
-                admission = backend.gateway.admit(_credentials(call, endpoint.api_base), endpoint.scope)
+                admission = backend.gateway.admit(self._credentials(call), endpoint.scope)
                 call.consumer = consumer_name(admission.client_id, admission.key_label)
             checked = await endpoint.check(call, query.parsed)
-            subject = endpoint.fault_subject(checked)
             faults = backend.harness.faults
             if faults:
+                subject = endpoint.fault_subject(checked)
                 fault = faults.decide(route=endpoint.route, consumer=call.consumer, from_number=subject)
-            answer = await _with_fault(fault, subject, lambda: endpoint.respond(call, checked))
+                answer = await _with_fault(fault, subject, endpoint.respond(call, checked))
+            else:
+                answer = await endpoint.respond(call, checked)
         except EmulatorError as error:
             answer = Answer(*_rendered(backend, error, scope["path"]))
         except Exception:
@@ -127,17 +136,44 @@ class Pipeline(Generic[Parsed, Checked]):
             answer = Answer(*_rendered(backend, GatewayError(500, "Internal server error"), scope["path"]))
         await _send(send, answer, dropped=fault is not None and fault.kind is FaultKind.DROP)
         backend.harness.observe(
-            route=endpoint.route,
-            method=scope["method"],
-            path=scope["path"],
-            query=query.journal_text,
-            status=answer.status,
-            seconds=time.perf_counter() - started,
-            consumer=call.consumer,
-            fault_id=fault.fault_id if fault is not None else None,
-            delivery=answer.delivery,
-            head=backend.history.log.head,
+            endpoint.route,
+            scope["method"],
+            scope["path"],
+            query.journal_text,
+            answer.status,
+            time.perf_counter() - started,
+            call.consumer,
+            fault.fault_id if fault is not None else None,
+            answer.delivery,
+            backend.history.log.head,
         )
+
+    def _credentials(self, call: Call) -> Credentials:
+        raw = call.raw_headers
+        key = raw.get(b"ocp-apim-subscription-key")
+        authorization = raw.get(b"authorization")
+        return Credentials.from_request(
+            key.decode("latin-1") if key is not None else None,
+            call.first_values,
+            authorization.decode("latin-1") if authorization is not None else None,
+            self._realm(call.scope, raw.get(b"host")),
+        )
+
+    def _realm(self, scope: Scope, host: bytes | None) -> str:
+        """API Management names the requested host and API in its key challenge; kept per Host, as few are used."""
+        realm = self._realms.get(host) if host is not None else None
+        if realm is None:
+            if host is None:
+                server = scope.get("server") or ("localhost", None)
+                name = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
+            else:
+                name = host.decode("latin-1")
+            realm = f"{scope.get('scheme', 'http')}://{name}{self._endpoint.api_base}"
+            if host is not None and len(host) <= MAX_CACHED_QUERY_BYTES:
+                if len(self._realms) >= MAX_QUERIES:
+                    self._realms.clear()
+                self._realms[host] = realm
+        return realm
 
     def _query(self, query_string: bytes) -> QueryString:
         query = self._queries.get(query_string)
@@ -160,15 +196,17 @@ def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-async def _with_fault(fault: Decision | None, subject: int | None, respond: Callable[[], Awaitable[Answer]]) -> Answer:
+async def _with_fault(fault: Decision | None, subject: int | None, respond: Coroutine[Any, Any, Answer]) -> Answer:
     """The backend's answer, or what an injected fault makes of it: delayed, replaced, cut short or dropped."""
     if fault is None:
-        return await respond()
+        answer: Answer = await respond
+        return answer
     if fault.delay_ms:
         await asyncio.sleep(fault.delay_ms / 1000)
     if fault.body is not None:
+        respond.close()
         return Answer(fault.status or 500, fault.body, fault.headers, Delivery(subject, None, ()))
-    answer = await respond()
+    answer = await respond
     if fault.kind is FaultKind.TRUNCATE:
         # A cut page delivered nothing the consumer could use.
         return Answer(answer.status, answer.body[: len(answer.body) // 2], answer.headers, _undelivered(answer))
@@ -203,22 +241,3 @@ async def _send(send: Send, answer: Answer, *, dropped: bool) -> None:
         await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
     else:
         await send({"type": "http.response.body", "body": body})
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    """The request's headers by lower-case name; the first of a repeated header counts."""
-    headers: dict[str, str] = {}
-    for name, value in scope["headers"]:
-        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-    return headers
-
-
-def _credentials(call: Call, api_base: str) -> Credentials:
-    scope = call.scope
-    host = call.headers.get("host")
-    if host is None:
-        server = scope.get("server") or ("localhost", None)
-        host = server[0] if server[1] in (None, 80, 443) else f"{server[0]}:{server[1]}"
-    # API Management names the requested host and API in its key challenge.
-    realm = f"{scope.get('scheme', 'http')}://{host}{api_base}"
-    return Credentials.from_request(call.headers, call.first_values.get, realm)

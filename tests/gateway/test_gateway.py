@@ -68,7 +68,7 @@ def refusal(gateway: Gateway, presented: Credentials) -> tuple[int, str, dict[st
 def test_the_subscription_key_comes_from_the_header_before_the_query(
     headers: dict[str, str], query: dict[str, str], expected: str | None
 ) -> None:
-    presented = Credentials.from_request({**headers, "authorization": "Bearer x"}, query.get, REALM)
+    presented = Credentials.from_request(headers.get("ocp-apim-subscription-key"), query, "Bearer x", REALM)
     assert presented == Credentials(subscription_key=expected, authorization="Bearer x", realm=REALM)
 
 
