@@ -13,7 +13,7 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.configuration import SettingsError
 from emulator.eventlog import StoreMismatchError
-from emulator.http.protocol import GuardedHttpProtocol
+from emulator.http import GuardedHttpProtocol
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
 
 SHUTDOWN_GRACE_SECONDS = 5
