@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from emulator import configuration
-from emulator.clock import ControlledClock
+from emulator.clock import Clock, ControlledClock, SystemClock
 from emulator.errors import EmulatorError
 from emulator.eventlog.appends import Appender
 from emulator.eventlog.digest import LogDigest
@@ -72,16 +71,24 @@ class Backend:
         self.started_monotonic = time.monotonic()
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: ControlledClock | None = None) -> Backend:
+    def from_settings(
+        cls, settings: Settings, clock: ControlledClock | None = None, wall_clock: Clock | None = None
+    ) -> Backend:
+        """`clock` is the controlled clock; `wall_clock` the consumers' real time, which judges their assertions."""
         started = time.perf_counter()
         clock = clock or ControlledClock()
+        wall_clock = wall_clock or SystemClock()
         seeded = configuration.seeded_log(settings)
         key = configuration.signing_key(settings)
-        issuer = TokenIssuer(
-            settings.issuer_url, key, clock, settings.token_lifetime, random.Random(f"jti-{settings.seed}")
-        )
+        issuer = TokenIssuer(settings.issuer_url, key, clock, settings.token_lifetime)
         authorization = AuthorizationServer(
-            issuer, configuration.clients(settings), settings.auth_mode, clock, ReplayGuard(clock)
+            issuer,
+            configuration.clients(settings),
+            settings.auth_mode,
+            wall_clock,
+            ReplayGuard(wall_clock),
+            issuer_aliases=configuration.issuer_aliases(settings),
+            trust_anchors=configuration.trust_anchors(settings),
         )
         own = TrustedIssuer(issuer.issuer, lambda kid: key.private_key.public_key() if kid == key.kid else None)
         gateway = Gateway(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import socket
+from collections.abc import Sequence
 from typing import NoReturn
 
 import uvicorn
@@ -43,7 +44,13 @@ def serve(settings: Settings) -> int:
             await super().startup(sockets)
             if not self.should_exit:
                 print(
-                    _banner(settings, len(backend.log), backend.seeded.description, backend.ready_seconds),
+                    _banner(
+                        settings,
+                        len(backend.log),
+                        backend.seeded.description,
+                        backend.ready_seconds,
+                        backend.authorization.clients.ids(),
+                    ),
                     flush=True,
                 )
 
@@ -78,7 +85,9 @@ def _cannot_listen(listener: socket.socket, host: str, port: int, error: OSError
     raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def _banner(settings: Settings, events: int, description: str, ready_seconds: float) -> str:
+def _banner(
+    settings: Settings, events: int, description: str, ready_seconds: float, client_ids: Sequence[str] = ()
+) -> str:
     base = f"http://{display_host(settings.host)}:{settings.port}"
     lines = [
         f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), ready in {ready_seconds:.2f} s",
@@ -93,4 +102,18 @@ def _banner(settings: Settings, events: int, description: str, ready_seconds: fl
         lines.append(f"  key      Ocp-Apim-Subscription-Key: {DEFAULT_SUBSCRIPTION_KEY}")
     if settings.clients_file is None:
         lines.append("  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)")
+    lines.append(f"  clients  {_client_list(client_ids, settings)}")
     return "\n".join(lines)
+
+
+BANNER_CLIENTS = 5
+
+
+def _client_list(client_ids: Sequence[str], settings: Settings) -> str:
+    """The registered clients' ids, the first few of a long list; where they come from."""
+    source = settings.clients_file or "bundled clients.json"
+    if not client_ids:
+        return f"none registered ({source})"
+    shown = ", ".join(client_ids[:BANNER_CLIENTS])
+    more = f" and {len(client_ids) - BANNER_CLIENTS} more" if len(client_ids) > BANNER_CLIENTS else ""
+    return f"{shown}{more} ({source})"
