@@ -671,3 +671,32 @@ def test_malformed_http_basic_credentials_are_invalid_client_401(authorization: 
     with pytest.raises(OAuthError) as caught:
         TokenRequest.basic(authorization)
     assert (caught.value.error, caught.value.status, caught.value.message) == ("invalid_client", 401, description)
+
+
+def test_an_assertion_may_name_an_alias_of_the_issuer_as_aud_and_the_token_names_the_issuer() -> None:
+    clock = ControlledClock(frozen_at_ms=NOW_MS)
+    issuer = TokenIssuer(ISSUER, SigningKey.of(rsa_key("emulator")), clock, 120)
+    alias = "http://localhost:8080/maskinporten/"
+    server = AuthorizationServer(
+        issuer, ClientRegistry([REGISTERED]), Mode.STRICT, clock, ReplayGuard(clock), issuer_aliases=[alias]
+    )
+    assert access_claims(server, bearer(assertion(aud=alias)))["iss"] == ISSUER
+    assert access_claims(server, bearer(assertion(aud=[ISSUER])))["iss"] == ISSUER
+    error, _, message = refusal(server, bearer(assertion(aud="http://localhost:8080/annet/")))
+    assert error == "invalid_grant"
+    assert message == (f"{INVALID_AUDIENCE}: aud must be '{ISSUER}' or '{alias}', was 'http://localhost:8080/annet/'")
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"nbf": NOW + ASSERTION_CLOCK_SKEW_SECONDS + 1}, "Invalid assertion: it is not valid yet (nbf)"),
+        ({"nbf": "now"}, "Invalid assertion: nbf must be a number, a time before the year 10000"),
+        ({"iat": 10**400}, "Invalid assertion: iat and exp must be times before the year 10000"),
+        ({"exp": -(10**400)}, "Invalid assertion: iat and exp must be times before the year 10000"),
+    ],
+    ids=["nbf-ahead", "nbf-text", "iat-huge", "exp-huge-negative"],
+)
+def test_an_assertions_times_are_judged_without_overflow(changes: dict[str, Any], reason: str) -> None:
+    server, _ = make_server()
+    assert refusal(server, bearer(assertion(**changes))) == ("invalid_grant", 400, reason)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from emulator.clock import ControlledClock
 from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.tokens import (
     API_SCOPE,
+    LATEST_NUMERIC_DATE,
     LEEWAY_SECONDS,
     InvalidTokenError,
     IssuedToken,
@@ -19,6 +23,7 @@ from emulator.maskinporten.tokens import (
     TokenVerifier,
     TrustedIssuer,
     granted_scopes,
+    numeric_date,
 )
 from tests.tokencraft import (
     NOW,
@@ -221,3 +226,37 @@ def test_verification_never_takes_a_key_from_the_token() -> None:
     ):
         with pytest.raises(InvalidTokenError):
             verifier.verify(rs256(attacker, claims, header))
+
+
+@given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(), st.text(max_size=3)))
+def test_numeric_date_never_raises_and_takes_only_finite_numbers_up_to_the_year_9999(value: object) -> None:
+    result = numeric_date(value)
+    usable = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value == value  # noqa: PLR0124 - NaN
+        and -LATEST_NUMERIC_DATE <= value <= LATEST_NUMERIC_DATE
+    )
+    assert (result is not None) == usable
+    if result is not None:
+        assert result == value
+
+
+@pytest.mark.parametrize(
+    ("claim", "value", "reason"),
+    [
+        ("exp", 10**400, "the exp claim is out of range"),
+        ("iat", -(10**400), "the iat claim is out of range"),
+        ("nbf", math.inf, "the nbf claim is out of range"),
+        ("exp", 1e300, "the exp claim is out of range"),
+        ("exp", math.nan, "the exp claim is not a number"),
+    ],
+    ids=["exp-huge-int", "iat-huge-negative", "nbf-infinite", "exp-huge-float", "exp-nan"],
+)
+def test_a_time_claim_no_clock_can_compare_is_an_invalid_token(claim: str, value: object, reason: str) -> None:
+    issuer, verifier, _ = make()
+    token = issuer.issue(
+        client_id="k", organisation_number="310000019", scope=API_SCOPE, client_amr="x", extra_claims={claim: value}
+    ).access_token
+    with pytest.raises(InvalidTokenError, match=f"^{reason}$"):
+        verifier.verify(token)
