@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass, field
 
 from emulator import configuration
-from emulator.clock import ControlledClock
+from emulator.clock import Clock, ControlledClock, SystemClock
 from emulator.eventlog import History, LiveSpec, Pattern
 from emulator.gateway import Gateway
 from emulator.harness import Harness
@@ -31,9 +30,13 @@ class Backend:
     started_monotonic: float = field(default_factory=time.monotonic)
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: ControlledClock | None = None) -> Backend:
+    def from_settings(
+        cls, settings: Settings, clock: ControlledClock | None = None, wall_clock: Clock | None = None
+    ) -> Backend:
+        """`clock` is the controlled clock; `wall_clock` the consumers' real time, which judges their assertions."""
         started = time.perf_counter()
         clock = clock or ControlledClock()
+        wall_clock = wall_clock or SystemClock()
         seeded = configuration.seeded_log(settings)
         live = (
             LiveSpec(settings.live_rate, Pattern(settings.live_pattern), seed=seeded.seed)
@@ -44,11 +47,15 @@ class Backend:
         pages = Pages(history.log, history.oslo, settings.timestamp_style)
         history.on_truncate(pages.forget)
         key = configuration.signing_key(settings)
-        issuer = TokenIssuer(
-            settings.issuer_url, key, clock, settings.token_lifetime, random.Random(f"jti-{settings.seed}")
-        )
+        issuer = TokenIssuer(settings.issuer_url, key, clock, settings.token_lifetime)
         authorization = AuthorizationServer(
-            issuer, configuration.clients(settings), settings.auth_mode, clock, ReplayGuard(clock)
+            issuer,
+            configuration.clients(settings),
+            settings.auth_mode,
+            wall_clock,
+            ReplayGuard(wall_clock),
+            issuer_aliases=configuration.issuer_aliases(settings),
+            trust_anchors=configuration.trust_anchors(settings),
         )
         own = TrustedIssuer(issuer.issuer, lambda kid: key.private_key.public_key() if kid == key.kid else None)
         gateway = Gateway(

@@ -141,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--issuer", help="token issuer URL (EMULATOR_ISSUER, default http://<host>:<port>/maskinporten/)"
     )
+    serve_parser.add_argument(
+        "--issuer-aliases",
+        help="other issuer URLs an assertion's aud may name, comma-separated (EMULATOR_ISSUER_ALIASES)",
+    )
     serve_parser.add_argument("--auth-mode", choices=["open", "strict"], help="token server mode (EMULATOR_AUTH_MODE)")
     serve_parser.add_argument("--clients-file", help="JSON file of registered clients (EMULATOR_CLIENTS_FILE)")
     serve_parser.add_argument(
@@ -148,6 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_parser.add_argument("--token-lifetime", type=int, help="access token seconds (EMULATOR_TOKEN_LIFETIME)")
     serve_parser.add_argument("--signing-key-file", help="PEM or JWK signing key (EMULATOR_SIGNING_KEY_FILE)")
+    serve_parser.add_argument(
+        "--trust-anchors", help="PEM CA certificates x5c chains must lead to, strict mode (EMULATOR_TRUST_ANCHORS)"
+    )
     serve_parser.add_argument(
         "--trusted-issuers", help='JSON [{"issuer": ..., "jwks": <url or file>}] (EMULATOR_TRUSTED_ISSUERS)'
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import socket
+from collections.abc import Sequence
 from typing import NoReturn
 
 import uvicorn
@@ -107,4 +108,18 @@ def _banner(settings: Settings, backend: Backend) -> str:
         lines.append(f"  key      Ocp-Apim-Subscription-Key: {DEFAULT_SUBSCRIPTION_KEY}")
     if settings.clients_file is None:
         lines.append("  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)")
+    lines.append(f"  clients  {_client_list(backend.authorization.clients.ids(), settings)}")
     return "\n".join(lines)
+
+
+BANNER_CLIENTS = 5
+
+
+def _client_list(client_ids: Sequence[str], settings: Settings) -> str:
+    """The registered clients' ids, the first few of a long list; where they come from."""
+    source = settings.clients_file or "bundled clients.json"
+    if not client_ids:
+        return f"none registered ({source})"
+    shown = ", ".join(client_ids[:BANNER_CLIENTS])
+    more = f" and {len(client_ids) - BANNER_CLIENTS} more" if len(client_ids) > BANNER_CLIENTS else ""
+    return f"{shown}{more} ({source})"

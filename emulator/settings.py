@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         description="The token issuer URL, ending in /; tokens carry it whatever Host a request names. "
         "Default: http://<host>:<port>/maskinporten/.",
     )
+    issuer_aliases: str = Field(
+        "",
+        description="Other URLs of the issuer an assertion's aud may name, comma-separated "
+        "(e.g. http://localhost:8080/maskinporten/ when the issuer is compose's http://emulator:8080/maskinporten/).",
+    )
     auth_mode: Mode = Field(
         Mode.OPEN,
         description="open: any client, signatures checked where a key is known; strict: registered only.",
@@ -59,6 +64,9 @@ class Settings(BaseSettings):
     token_lifetime: int = Field(120, ge=1, le=86_400, description="Access token lifetime in seconds.")
     signing_key_file: Path | None = Field(
         None, description="PEM or JWK file with the RSA signing key; generated at start when unset."
+    )
+    trust_anchors: Path | None = Field(
+        None, description="PEM file of CA certificates an x5c chain must lead to in strict mode."
     )
     trusted_issuers: str = Field(
         "", description='Other issuers to trust, JSON: [{"issuer": "...", "jwks": "<url or file>"}].'

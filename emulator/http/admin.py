@@ -84,7 +84,13 @@ class ClientRegistration(BaseModel):
     organisation_number: str = Field(DEFAULT_ORGANISATION, pattern=r"^\d{9}$")
     scopes: list[str] = Field(default_factory=lambda: [API_SCOPE])
     jwks: list[dict[str, Any]] | dict[str, Any] = Field(default_factory=list, description="JWKs, or a whole JWK set.")
-    certificates: list[str] = Field(default_factory=list, description="Base64 DER certificates (as in x5c).")
+    public_keys_pem: list[str] | dict[str, str] = Field(
+        default_factory=list,
+        description="PEM public keys: a list (kid: each key's RFC 7638 thumbprint) or an object of kid to PEM.",
+    )
+    certificates: list[str] = Field(
+        default_factory=list, description="Certificates for x5c assertions: PEM, or base64 DER as in x5c."
+    )
     client_secret: str | None = None
 
 

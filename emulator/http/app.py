@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator import __version__
 from emulator.backend import Backend
-from emulator.clock import ControlledClock
+from emulator.clock import Clock, ControlledClock
 from emulator.errors import EmulatorError, NotFoundError, error_answer
 from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, scenario
 from emulator.http.admin import CONTROL_PREFIX
@@ -43,8 +43,8 @@ class EmulatorApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
-    backend = Backend.from_settings(settings, clock)
+def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall_clock: Clock | None = None) -> FastAPI:
+    backend = Backend.from_settings(settings, clock, wall_clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -6,6 +6,7 @@ against this server's key and any trusted issuers' JWKS.
 """
 
 from emulator.maskinporten.authorization import AuthorizationServer, TokenRequest
+from emulator.maskinporten.certificates import TrustAnchors
 from emulator.maskinporten.clients import DEFAULT_ORGANISATION, ClientRegistry, client_from_dict
 from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.replay import ReplayGuard
@@ -23,6 +24,7 @@ from emulator.maskinporten.trust import parse_trusted_issuers, trusted_issuer
 __all__ = [
     "API_SCOPE",
     "DEFAULT_ORGANISATION",
+    "MEDL_SCOPE",
     "AuthorizationServer",
     "ClientRegistry",
     "InvalidTokenError",
@@ -31,6 +33,7 @@ __all__ = [
     "TokenIssuer",
     "TokenRequest",
     "TokenVerifier",
+    "TrustAnchors",
     "TrustedIssuer",
     "Validity",
     "client_from_dict",

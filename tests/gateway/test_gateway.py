@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
@@ -30,7 +29,7 @@ SIGNING_KEY = SigningKey.of(KEY)
 
 def make_gateway(keys: tuple[str, ...] = ("nøkkel",)) -> tuple[Gateway, TokenIssuer]:
     clock = ControlledClock(frozen_at_ms=NOW_MS)
-    issuer = TokenIssuer(ISSUER, SIGNING_KEY, clock, 120, random.Random(1))
+    issuer = TokenIssuer(ISSUER, SIGNING_KEY, clock, 120)
     own = TrustedIssuer(ISSUER, lambda kid: KEY.public_key() if kid == SIGNING_KEY.kid else None)
     return Gateway(keys, TokenVerifier([own], clock)), issuer
 
