@@ -28,6 +28,9 @@ class ConsumerView:
     requests: int
     requests_by_status: dict[int, int]
     last_seen_ms: int | None
+    # Its look-ups of periods in MEDL, beside its reads of the feed.
+    medl_requests: int = 0
+    medl_requests_by_status: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -40,6 +43,10 @@ class ConsumerView:
             # JSON object keys are strings; ascending status so the output is stable.
             "requests_by_status": {str(status): count for status, count in sorted(self.requests_by_status.items())},
             "last_seen_ms": self.last_seen_ms,
+            "medl_requests": self.medl_requests,
+            "medl_requests_by_status": {
+                str(status): count for status, count in sorted(self.medl_requests_by_status.items())
+            },
         }
 
 
@@ -51,6 +58,8 @@ class _Progress:
     requests: int = 0
     requests_by_status: dict[int, int] = field(default_factory=dict)
     last_seen_ms: int | None = None
+    medl_requests: int = 0
+    medl_requests_by_status: dict[int, int] = field(default_factory=dict)
 
 
 # Identity, not field equality: two waits for the same target are still two waiters.
@@ -119,6 +128,17 @@ class ConsumerTracker:
         for waiter in woken:
             _wake(waiter)
 
+    def observe_lookup(self, consumer: str, *, status: int, at_ms: int) -> None:
+        """Count one answered MEDL look-up of `consumer`: it moves no progress through the feed."""
+        with self._lock:
+            progress = self._progress.get(consumer)
+            if progress is None:
+                progress = self._progress[consumer] = _Progress()
+            progress.medl_requests += 1
+            by_status = progress.medl_requests_by_status
+            by_status[status] = by_status.get(status, 0) + 1
+            progress.last_seen_ms = at_ms
+
     def views(self, head: int) -> list[ConsumerView]:
         with self._lock:
             return [self._view(consumer, progress, head) for consumer, progress in sorted(self._progress.items())]
@@ -186,6 +206,8 @@ class ConsumerTracker:
             requests=progress.requests,
             requests_by_status=dict(progress.requests_by_status),
             last_seen_ms=progress.last_seen_ms,
+            medl_requests=progress.medl_requests,
+            medl_requests_by_status=dict(progress.medl_requests_by_status),
         )
 
 

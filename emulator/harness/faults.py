@@ -12,7 +12,7 @@ from http import HTTPStatus
 from emulator.errors import GatewayError, error_body
 from emulator.gateway import rate_limit_message
 
-ROUTES = frozenset({"feed", "token"})
+ROUTES = frozenset({"feed", "medl", "token"})
 """The routes a request can come from; a fault may also name "any"."""
 
 _SPEC_ROUTES = ROUTES | {"any"}
@@ -72,7 +72,7 @@ class FaultSpec:
         if self.consumer is not None and (not isinstance(self.consumer, str) or not self.consumer):
             raise ValueError(f"consumer must be a non-empty string or null, got {self.consumer!r}")
         if self.route not in _SPEC_ROUTES:
-            raise ValueError(f"route must be one of any, feed, token, got {self.route!r}")
+            raise ValueError(f"route must be one of any, feed, medl, token, got {self.route!r}")
         if self.from_number is not None:
             if not _is_int(self.from_number) or self.from_number < 0:
                 raise ValueError(f"from_number must be an integer >= 0 or null, got {self.from_number!r}")
@@ -202,7 +202,7 @@ class Faults:
 
     def decide(self, *, route: str, consumer: str | None, from_number: int | None) -> Decision | None:
         if route not in ROUTES:
-            raise ValueError(f"route must be one of feed, token, got {route!r}")
+            raise ValueError(f"route must be one of feed, medl, token, got {route!r}")
         if not self._active:
             # Nearly every request: no fault is set, and nothing to lock for.
             return None

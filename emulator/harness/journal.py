@@ -14,7 +14,7 @@ MAX_QUERY_CHARS = 2048
 # What the ring holds per request: JournalEntry's fields in order, as a plain tuple, because building a frozen
 # dataclass costs more than the rest of recording; entries are made from them only when someone reads. The
 # latency is kept in seconds as measured: rounding a float to milliseconds costs more than keeping it.
-_Row = tuple[int, int, str, str, str, int, float, str | None, str | None]
+_Row = tuple[int, int, str, str, str, int, float, str | None, str | None, str | None, str | None]
 
 _REDACTED = "***"
 # What a consumer may put in a query string by mistake or by habit: the key (API Management takes it there), a
@@ -47,6 +47,9 @@ class JournalEntry:
     consumer: str | None
     # The id of an injected fault that shaped this answer, if any.
     fault: str | None
+    # NAV's correlation headers as the caller sent them (MEDL's consumers send both): Nav-Call-Id, Nav-Consumer-Id.
+    call_id: str | None = None
+    consumer_id: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -93,6 +96,8 @@ class Journal:
         seconds: float,
         consumer: str | None,
         fault: str | None = None,
+        call_id: str | None = None,
+        consumer_id: str | None = None,
     ) -> int:
         """Keep one answered request; returns its sequence number."""
         if len(query) > MAX_QUERY_CHARS:
@@ -101,7 +106,9 @@ class Journal:
             sequence = self._last_sequence = self._last_sequence + 1
             if len(self._entries) == self._entries.maxlen:
                 self._evicted += 1
-            self._entries.append((sequence, at_ms, method, path, query, status, seconds, consumer, fault))
+            self._entries.append(
+                (sequence, at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id)
+            )
             return sequence
 
     def entries(
@@ -156,8 +163,9 @@ class Journal:
 
 
 def _entry(row: _Row) -> JournalEntry:
-    sequence, at_ms, method, path, query, status, seconds, consumer, fault = row
-    return JournalEntry(sequence, at_ms, method, path, query, status, round(seconds * 1000, 3), consumer, fault)
+    sequence, at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id = row
+    latency_ms = round(seconds * 1000, 3)
+    return JournalEntry(sequence, at_ms, method, path, query, status, latency_ms, consumer, fault, call_id, consumer_id)
 
 
 def redacted_query(text: str) -> str:

@@ -59,12 +59,18 @@ class Harness:
         fault_id: str | None,
         delivery: Delivery | None,
         head: int,
+        call_id: str | None = None,
+        consumer_id: str | None = None,
     ) -> None:
         """Journal, metrics and the consumer view, after every answer of an emulated endpoint."""
         now_ms = self._clock.now_ms()
-        self.journal.record(now_ms, method, path, query, status, seconds, consumer, fault_id)
+        self.journal.record(now_ms, method, path, query, status, seconds, consumer, fault_id, call_id, consumer_id)
         self.metrics.observe_request(route, status, seconds)
-        if route == "feed" and consumer is not None and consumer not in _OWN_CONSUMERS:
+        if consumer is None or consumer in _OWN_CONSUMERS:
+            return
+        if route == "medl":
+            self.consumers.observe_lookup(consumer, status=status, at_ms=now_ms)
+        elif route == "feed":
             if delivery is None:
                 self.consumers.observe(
                     consumer, status=status, requested_from=None, size=None, delivered=(), head=head, at_ms=now_ms

@@ -153,7 +153,7 @@ class FaultIn(BaseModel):
     times: int | None = Field(None, ge=1, strict=True, description="The next N matching requests; null until removed.")
     consumer: str | None = Field(None, description='e.g. "client:my-client" or "key:1"')
     from_number: int | None = Field(None, ge=0, strict=True, description="Only requests for this hendelsesnummer.")
-    route: Literal["feed", "token", "any"] = "feed"
+    route: Literal["feed", "medl", "token", "any"] = "feed"
     probability: float = Field(1.0, gt=0, le=1, strict=True)
     seed: int = Field(0, strict=True)
 

@@ -57,6 +57,8 @@ def test_an_entry_keeps_what_the_caller_gave() -> None:
         seconds=0.00025,
         consumer="key:1",
         fault="f-7",
+        call_id="kall-1",
+        consumer_id="min-app",
     )
     (entry,) = journal.entries()
     assert entry.sequence == sequence
@@ -70,6 +72,8 @@ def test_an_entry_keeps_what_the_caller_gave() -> None:
         "latency_ms": 0.25,
         "consumer": "key:1",
         "fault": "f-7",
+        "call_id": "kall-1",
+        "consumer_id": "min-app",
     }
 
 
