@@ -85,6 +85,13 @@ class Endpoint(Protocol[Parsed, Checked]):
     def api_base(self) -> str:
         """The API's base path, which API Management's key challenge names."""
 
+    @property
+    def echoes_call_id(self) -> bool:
+        """Whether the answer carries the request's Nav-Call-Id back, as NAV's REST services do."""
+
+    def routes(self, path: str) -> bool:
+        """Whether API Management has an operation at this path (the app hands the endpoint its paths)."""
+
     def parse(self, first_values: dict[str, str]) -> Parsed:
         """What the query string means to the backend; a pure function of it, so it is kept per query string."""
 
@@ -112,10 +119,11 @@ class Pipeline(Generic[Parsed, Checked]):
         backend, endpoint = self._backend, self._endpoint
         query = self._query(scope["query_string"])
         # Reversed, so that of a repeated header the first one stays.
-        call = Call(scope, receive, dict(reversed(scope["headers"])), query.first_values)
+        raw_headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))
+        call = Call(scope, receive, raw_headers, query.first_values)
         fault: Decision | None = None
         try:
-            if scope["method"] not in endpoint.methods:
+            if scope["method"] not in endpoint.methods or not endpoint.routes(scope["path"]):
                 # API Management has no other operation on this path: routing answers before anything else.
                 raise NotFoundError()
             if endpoint.scope is not None:
@@ -134,7 +142,11 @@ class Pipeline(Generic[Parsed, Checked]):
         except Exception:
             logger.exception("%s failed", endpoint.route)
             answer = Answer(*_rendered(backend, GatewayError(500, "Internal server error"), scope["path"]))
+        call_id = raw_headers.get(b"nav-call-id")
+        if call_id is not None and endpoint.echoes_call_id:
+            answer.headers = {**(answer.headers or {}), "Nav-Call-Id": call_id.decode("latin-1")}
         await _send(send, answer, dropped=fault is not None and fault.kind is FaultKind.DROP)
+        consumer_id = raw_headers.get(b"nav-consumer-id")
         backend.harness.observe(
             endpoint.route,
             scope["method"],
@@ -146,6 +158,8 @@ class Pipeline(Generic[Parsed, Checked]):
             fault.fault_id if fault is not None else None,
             answer.delivery,
             backend.history.log.head,
+            call_id.decode("latin-1") if call_id is not None else None,
+            consumer_id.decode("latin-1") if consumer_id is not None else None,
         )
 
     def _credentials(self, call: Call) -> Credentials:
