@@ -27,6 +27,7 @@ from emulator.harness.metrics import Metrics
 from emulator.maskinporten.authorization import AuthorizationServer
 from emulator.maskinporten.replay import ReplayGuard
 from emulator.maskinporten.tokens import TokenIssuer, TokenVerifier, TrustedIssuer
+from emulator.medl import check_planned
 from emulator.nav.feed import FeedQuery, select_page
 from emulator.nav.fragments import FragmentCache
 from emulator.nav.wire import error_body, page_body
@@ -63,7 +64,7 @@ class Backend:
         self.seeded_persons = len(self.log.idents)
         self.digest = LogDigest(self.log, self.oslo)
         self.fragments = FragmentCache(self.log, self.oslo, self.settings.timestamp_style)
-        self.appender = Appender(self.log, self.seeded.seed)
+        self.appender = Appender(self.log, self.seeded.seed, check_planned)
         self.journal = Journal(self.settings.journal_size)
         self.consumers = ConsumerTracker(self.clock)
         self.metrics = Metrics()

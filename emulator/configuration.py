@@ -16,6 +16,7 @@ from emulator.maskinporten.clients import ClientRegistry
 from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.tokens import TrustedIssuer
 from emulator.maskinporten.trust import parse_trusted_issuers, trusted_issuer
+from emulator.medl import check_planned
 from emulator.settings import Settings
 
 T = TypeVar("T")
@@ -26,7 +27,7 @@ class SettingsError(ValueError):
 
 
 def seeded_log(settings: Settings) -> SeededLog:
-    return _loaded("fixture", lambda: load_seeded_log(settings))
+    return _loaded("fixture", lambda: load_seeded_log(settings, check_planned))
 
 
 def signing_key(settings: Settings) -> SigningKey:
