@@ -56,13 +56,11 @@ class PeriodIndex:
         log = self._log
         self._cuts_seen, lowest = log.cuts_since(self._cuts_seen)
         if lowest is not None:
-            self._highest_seen_head = 0
-        if log.head != self._highest_seen_head:
-            start = self._highest_seen_head if log.head > self._highest_seen_head else 0
-            newer = log.period_id.values[start:]
-            base = self._highest_id if start else 0
-            self._highest_id = max(base, int(newer.max())) if len(newer) else base
-            self._highest_seen_head = log.head
+            self._highest_id, self._highest_seen_head = 0, 0  # recounted from the start: ids may be gone
+        if log.head > self._highest_seen_head:
+            newer = log.period_id.values[self._highest_seen_head :]
+            self._highest_id = max(self._highest_id, int(newer.max()))
+        self._highest_seen_head = log.head
         return self._highest_id
 
     def rows(self, period_id: int) -> RowArray:
