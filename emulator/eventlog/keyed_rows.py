@@ -3,11 +3,15 @@
 The rows sorted by (key, row) are one int32 array; every 64th key is kept beside them, so a look-up is one
 binary search in that sample and one in a block of 64. Rows appended later stay in a tail that is scanned
 (vectorised) until it is merged in; a truncation drops the rows it cut. No Python object per row or key.
+The sorted part is replaced as a whole, never changed in place, so readers in other threads see either the old
+or the new one; a lock keeps two threads from building or merging at once.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +29,14 @@ SAMPLE_EVERY = 64
 TAIL_ROWS = 65_536
 
 
+@dataclass(frozen=True, slots=True)
+class _Sorted:
+    rows: npt.NDArray[np.int32]  # sorted by (key, row)
+    sample: Keys  # the key of every SAMPLE_EVERY-th of them
+    head: int  # rows below it are in `rows`; from it to the log's head they are in the tail
+    cuts_seen: int
+
+
 class KeyedRows:
     """The rows of `log` chosen by `selects`, grouped by `key_of`, kept in step with the log as it changes."""
 
@@ -32,78 +44,81 @@ class KeyedRows:
         self._log = log
         self._key_of = key_of
         self._selects = selects
-        self._rows: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
-        self._sample: Keys = np.empty(0, dtype=np.int64)
-        self._built_head = 0  # rows below it are in `_rows`; from it to the head, in the tail
-        self._cuts_seen = 0
-        self._built = False
+        self._sorted: _Sorted | None = None
+        self._lock = threading.Lock()
 
     @property
     def nbytes(self) -> int:
-        return int(self._rows.nbytes + self._sample.nbytes)
+        current = self._sorted
+        return 0 if current is None else int(current.rows.nbytes + current.sample.nbytes)
 
     def find(self, key: int) -> RowArray:
         """Every indexed row with this key, ascending."""
-        self.sync()
-        found = self._in_sorted(key)
-        tail = self._tail()
+        current = self.sync()
+        found = self._in_sorted(current, key)
+        tail = self._tail(current)
         if len(tail):
             tail = tail[self._key_of(self._log, tail) == key]
             found = np.concatenate([found, tail]) if len(found) else tail
         return found
 
-    def sync(self) -> None:
-        """Catch up with the log: drop what a truncation cut, merge the tail when it has grown long."""
+    def sync(self) -> _Sorted:
+        """Catch up with the log: build on first use, drop what a truncation cut, merge a long tail."""
+        current = self._sorted
         log = self._log
-        if not self._built:
-            self._cuts_seen, _ = log.cuts_since(0)
-            self._build(log.head)
-            return
-        self._cuts_seen, lowest = log.cuts_since(self._cuts_seen)
-        if lowest is not None and lowest < self._built_head:
-            self._rows = self._rows[self._rows < lowest]
-            self._sample = self._keys(self._rows[::SAMPLE_EVERY])
-            self._built_head = lowest
-        if log.head - self._built_head > TAIL_ROWS:
-            self._merge(log.head)
+        if current is not None and current.cuts_seen == log.cuts_since(0)[0] and log.head - current.head <= TAIL_ROWS:
+            return current
+        with self._lock:
+            current = self._sorted
+            cuts, _ = log.cuts_since(0)
+            if current is None:
+                current = self._build(log.head, cuts)
+            else:
+                _, lowest = log.cuts_since(current.cuts_seen)
+                if lowest is not None and lowest < current.head:
+                    kept = current.rows[current.rows < lowest]
+                    current = _Sorted(kept, self._keys(kept[::SAMPLE_EVERY]), lowest, cuts)
+                else:
+                    current = _Sorted(current.rows, current.sample, current.head, cuts)
+                if log.head - current.head > TAIL_ROWS:
+                    current = self._merge(current, log.head)
+            self._sorted = current
+            return current
 
-    def _build(self, head: int) -> None:
+    def _build(self, head: int, cuts: int) -> _Sorted:
         rows = self._selects(self._log, 0, head)
         keys = self._key_of(self._log, rows)
-        self._rows = rows[stable_argsort(keys)].astype(np.int32)
-        del keys
-        self._sample = self._keys(self._rows[::SAMPLE_EVERY])
-        self._built_head = head
-        self._built = True
+        ordered = rows[stable_argsort(keys)].astype(np.int32)
+        del keys, rows
+        return _Sorted(ordered, self._keys(ordered[::SAMPLE_EVERY]), head, cuts)
 
-    def _merge(self, head: int) -> None:
-        new = self._selects(self._log, self._built_head, head)
+    def _merge(self, current: _Sorted, head: int) -> _Sorted:
+        new = self._selects(self._log, current.head, head)
         new_keys = self._key_of(self._log, new)
         order = stable_argsort(new_keys)
         new, new_keys = new[order], new_keys[order]
         # New rows come after every indexed row, so among equal keys they go last.
-        positions = np.searchsorted(self._keys(self._rows), new_keys, side="right")
-        self._rows = np.insert(self._rows, positions, new.astype(np.int32))
-        self._sample = self._keys(self._rows[::SAMPLE_EVERY])
-        self._built_head = head
+        positions = np.searchsorted(self._keys(current.rows), new_keys, side="right")
+        merged = np.insert(current.rows, positions, new.astype(np.int32))
+        return _Sorted(merged, self._keys(merged[::SAMPLE_EVERY]), head, current.cuts_seen)
 
-    def _in_sorted(self, key: int) -> RowArray:
-        sample = self._sample
+    def _in_sorted(self, current: _Sorted, key: int) -> RowArray:
+        sample = current.sample
         if not len(sample):
             return np.empty(0, dtype=np.int64)
         # Blocks whose first key is below `key` may end with it; the block after the last `<= key` may too.
         low_block = max(int(np.searchsorted(sample, key, side="left")) - 1, 0)
         high_block = int(np.searchsorted(sample, key, side="right"))
-        candidates = self._rows[low_block * SAMPLE_EVERY : high_block * SAMPLE_EVERY].astype(np.int64)
+        candidates = current.rows[low_block * SAMPLE_EVERY : high_block * SAMPLE_EVERY].astype(np.int64)
         keys = self._key_of(self._log, candidates)
         start, stop = np.searchsorted(keys, key, side="left"), np.searchsorted(keys, key, side="right")
         return candidates[start:stop]
 
-    def _tail(self) -> RowArray:
+    def _tail(self, current: _Sorted) -> RowArray:
         head = self._log.head
-        if head <= self._built_head:
+        if head <= current.head:
             return np.empty(0, dtype=np.int64)
-        return self._selects(self._log, self._built_head, head)
+        return self._selects(self._log, current.head, head)
 
     def _keys(self, rows: npt.NDArray[np.int32]) -> Keys:
         return self._key_of(self._log, rows.astype(np.int64))

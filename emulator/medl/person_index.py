@@ -40,6 +40,9 @@ class PersonIndex:
     def nbytes(self) -> int:
         return self._rows.nbytes
 
+    def warm(self) -> None:
+        self._rows.sync()
+
     def period_ids(self, personident: str) -> list[int]:
         """The periods whose OPPRETTET named `personident`, by periodeId ascending."""
         encoded = personident.encode("ascii")

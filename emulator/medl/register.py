@@ -41,6 +41,11 @@ class Register:
         """Memory of the register's indexes (the period index included, which the appender shares)."""
         return self._periods.nbytes + self._persons.nbytes
 
+    def warm(self) -> None:
+        """Build both indexes now: seconds at ten million events, better spent at start than on a request."""
+        self._periods.warm()
+        self._persons.warm()
+
     def one(self, unntak_id: str, query: Query) -> bytes:
         """`GET /medlemskapsunntak/{unntakId}`: BadRequestError for a non-integer id, SpringNotFoundError if unknown."""
         traces = parameters.traces(query)

@@ -155,3 +155,10 @@ def test_a_register_makes_its_own_period_index_when_not_given_one(world: World) 
     own = Register(world.log, world.seed)
     period_id = str(world.log.event(7).period_id)
     assert own.one(period_id, {}) == world.register.one(period_id, {})
+
+
+def test_warm_builds_both_indexes_before_the_first_look_up() -> None:
+    world = World.generated(3, 500)
+    assert world.register.nbytes == 0
+    world.register.warm()
+    assert world.register.nbytes > 0
