@@ -7,13 +7,13 @@ from collections.abc import Iterator, Mapping, Sequence
 import orjson
 
 from emulator.errors import SpringNotFoundError
-from emulator.eventlog.events import EventType, NewEvent
+from emulator.eventlog.events import NewEvent
 from emulator.eventlog.log import EventLog
 from emulator.eventlog.periods import PeriodIndex
 from emulator.eventlog.timestamps import OsloTime
 from emulator.medl import parameters
 from emulator.medl.derivation import Record, derive
-from emulator.medl.history import history_of
+from emulator.medl.history import every_history, history_of
 from emulator.medl.overrides import check_planned
 from emulator.medl.person_index import PersonIndex
 from emulator.medl.wire import record_object
@@ -49,9 +49,10 @@ class Register:
     def one(self, unntak_id: str, query: Query) -> bytes:
         """`GET /medlemskapsunntak/{unntakId}`: BadRequestError for a non-integer id, SpringNotFoundError if unknown."""
         traces = parameters.traces(query)
-        record = self.record(parameters.unntak_id(unntak_id))
+        wanted = parameters.unntak_id(unntak_id)
+        record = self.record(wanted)
         if record is None:
-            raise SpringNotFoundError(f"Fant ikke medlemskapsunntak med unntakId {unntak_id.strip()}")
+            raise SpringNotFoundError(f"Fant ikke medlemskapsunntak med unntakId {wanted}")
         return orjson.dumps(record_object(record, self._oslo, traces=traces))
 
     def of_person(self, personident: str | None, query: Query) -> bytes:
@@ -82,12 +83,9 @@ class Register:
         return [record for record in records if record is not None]
 
     def records(self) -> Iterator[Record]:
-        """Every period, by unntakId: what the digest covers."""
-        log = self._log
-        for period_id in sorted(set(log.period_id.values[log.kind.values == EventType.OPPRETTET.code].tolist())):
-            record = self.record(period_id)
-            if record is not None:
-                yield record
+        """Every period, by unntakId: what the digest covers (read in one pass over the log, not by look-ups)."""
+        for history in every_history(self._log, self._periods):
+            yield derive(self._seed, history)
 
     def check(self, planned: Sequence[NewEvent]) -> None:
         """AppendRejectedError naming the event and the rule when a `medlemskapsunntak` given with them breaks one."""

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
+from emulator.eventlog.timestamps import OsloTime
 from emulator.medl import codes
 from emulator.medl.derivation import Record
 
@@ -28,8 +28,8 @@ def record_object(record: Record, oslo: OsloTime, *, traces: bool) -> dict[str, 
     }
     if traces:
         # LocalDateTime, as Jackson writes it: Oslo time without an offset, trailing zeros of the fraction dropped.
-        opprettet = oslo.format_one(record.opprettet_ms, TimestampStyle.LOCAL)
-        sist_endret = oslo.format_one(record.sist_endret_ms, TimestampStyle.LOCAL)
+        opprettet = local_date_time(oslo, record.opprettet_ms)
+        sist_endret = local_date_time(oslo, record.sist_endret_ms)
         body["sporingsinformasjon"] = {
             "versjon": record.versjon,
             "registrert": opprettet[:10],
@@ -49,6 +49,17 @@ def record_object(record: Record, oslo: OsloTime, *, traces: bool) -> dict[str, 
             "soeknadInnvilget": record.studie.soeknad_innvilget,
         }
     return _without_nulls(body)
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def local_date_time(oslo: OsloTime, instant_ms: int) -> str:
+    """Oslo time as Jackson writes a LocalDateTime (TimestampStyle.LOCAL), a microsecond's work instead of numpy's."""
+    text = (_EPOCH + timedelta(milliseconds=instant_ms + oslo.offset_ms(instant_ms))).isoformat(timespec="milliseconds")
+    whole, _, fraction = text.partition(".")
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def _without_nulls(body: dict[str, Any]) -> dict[str, Any]:

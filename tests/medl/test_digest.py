@@ -22,6 +22,11 @@ def test_the_digest_of_seed_42_is_pinned() -> None:
 
 def test_the_digest_is_sha256_of_every_record_in_unntak_id_order() -> None:
     world = World.generated(9, 300)
+    opened = world.append(
+        [EventDraft(EventType.OPPRETTET, personident="15918512397", medlemskapsunntak={"medlem": True})]
+    )
+    world.append([EventDraft(EventType.ENDRET, period_id=world.log.event(opened[0]).period_id,
+                             medlemskapsunntak={"tilOgMed": "2040-01-01"})])  # fmt: skip
     period_ids = sorted(set(world.log.period_id.values.tolist()))
     records = [world.register.one(str(period_id), {"inkluderSporingsinfo": ["true"]}) for period_id in period_ids]
     assert medl_digest(world.register) == "sha256:" + hashlib.sha256(b"[" + b",".join(records) + b"]").hexdigest()
