@@ -10,11 +10,14 @@ from typing import Any
 
 import pytest
 
+from emulator.backend import Backend
+from emulator.configuration import SettingsError, seeded_log
 from emulator.eventlog.appends import AppendRejectedError, EventDraft
 from emulator.eventlog.events import EventType, Group
 from emulator.eventlog.fixture import FixtureError, SeededLog, events_log, write_fixture
 from emulator.eventlog.store import DATABASE_NAME, Store
 from emulator.medl import check_planned
+from emulator.settings import Settings
 from tests.medl.world import World
 
 PERSON = "15918512397"
@@ -206,3 +209,18 @@ def test_a_data_dir_from_before_medl_fields_opens(tmp_path: Path) -> None:
     with Store.open(tmp_path, log_identity="old") as store:
         [(number, event)] = store.events()
     assert (number, event.period_id, event.medl) == (1, 5, None)
+
+
+def test_a_fixture_with_a_bad_medl_field_stops_the_start_naming_the_option(tmp_path: Path) -> None:
+    path = tmp_path / "log.json"
+    document = {"format": "trygdehendelser-emulator/events", "version": 1, "hendelser": fixture_events({"medlem": 1})}
+    path.write_text(json.dumps(document))
+    with pytest.raises(SettingsError, match=r"--fixture \(EMULATOR_FIXTURE\): .*medlemskapsunntak\.medlem: must be"):
+        seeded_log(Settings(fixture=str(path)))
+
+
+def test_a_backend_checks_the_fields_given_with_an_append() -> None:
+    backend = Backend.from_settings(Settings(events=50))
+    draft = EventDraft(EventType.OPPRETTET, personident=PERSON, medlemskapsunntak={"grunnlag": "USA_5_2"})
+    with pytest.raises(AppendRejectedError, match="an EOS period's grunnlag"):
+        backend.appender.plan([draft], 0)
