@@ -41,11 +41,10 @@ class PersonQuery:
 
 
 def personident(raw: str | None) -> str:
-    """The `Nav-Personident` header: present, and 11 digits."""
-    if raw is None or raw.strip() == "":
+    """The `Nav-Personident` header: present, and 11 digits (an empty one is present, and malformed)."""
+    if raw is None:
         raise BadRequestError(
-            f"Required request header '{PERSON_HEADER}' for method parameter type String is "
-            f"{'not present' if raw is None else 'present but converted to null'}"
+            f"Required request header '{PERSON_HEADER}' for method parameter type String is not present"
         )
     value = raw.strip()
     if not _PERSONIDENT.fullmatch(value):
