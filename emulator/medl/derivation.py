@@ -9,39 +9,16 @@ ENDRET changes something. Version v's fields are closed-form in v: a group's val
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from emulator.eventlog.events import Group
 from emulator.medl import codes
+from emulator.medl.changes import BASIS, COVERAGE, DATES, GROUP_OF_FIELD, PATTERNS, STATUS, Period, at, merge
 from emulator.medl.draws import Draws
 
-DATES, STATUS, COVERAGE, BASIS = "dates", "status", "coverage", "basis"
-GROUP_OF_FIELD = {
-    "fraOgMed": DATES,
-    "tilOgMed": DATES,
-    "status": STATUS,
-    "statusaarsak": STATUS,
-    "lovvalg": STATUS,
-    "dekning": COVERAGE,
-    "helsedel": COVERAGE,
-    "medlem": BASIS,
-    "lovvalgsland": BASIS,
-    "grunnlag": BASIS,
-}
-# The order a period's changes come in, repeated: one is drawn per period.
-PATTERNS = (
-    (DATES,),
-    (DATES, STATUS),
-    (STATUS, DATES, COVERAGE),
-    (DATES, DATES, STATUS),
-    (COVERAGE, DATES),
-    (DATES, STATUS, DATES, COVERAGE),
-)
-# The end moves out and back in steps (0, 1, ..., K, K-1, ..., 1, 0, 1, ...): always by one step, never far.
-ZIGZAG = 8
 MIN_DAY = date(1900, 1, 1).toordinal()
 # Late enough for any real period, early enough that the end can always move ZIGZAG steps of a year later.
 MAX_DAY = date(9988, 12, 31).toordinal()
@@ -116,17 +93,6 @@ class Record:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Period:
-    """What never changes by itself: drawn from (seed, periodeId) and the OPPRETTET's fields."""
-
-    pattern: tuple[str, ...]
-    step_days: int
-    uavk_lovvalg: str
-    kilde: str
-    kildedokument: str
-
-
 def derive(seed: int, history: History) -> Record:
     """The period's record after its last event in `history`."""
     draws = Draws(seed, history.period_id)
@@ -135,14 +101,14 @@ def derive(seed: int, history: History) -> Record:
     anchors = dict.fromkeys((DATES, STATUS, COVERAGE, BASIS), (0, values))
     later = [(version, fields) for version, fields in history.anchors if 0 < version <= history.versjon]
     for version, fields in later:
-        now = _at(period, anchors, version, history.group)
+        now = at(period, anchors, version, history.group)
         touched = {GROUP_OF_FIELD[name] for name in fields if name in GROUP_OF_FIELD}
         if "medlem" in fields:
             touched.add(COVERAGE)  # the coverage options follow membership: restart their round here
-        merged = _merge(period, now, fields)
+        merged = merge(period, now, fields)
         for group in touched:
             anchors[group] = (version, merged)
-    current = _at(period, anchors, history.versjon, history.group)
+    current = at(period, anchors, history.versjon, history.group)
     if history.annulled:
         current = {**current, "status": codes.AVST, "statusaarsak": codes.FEILREGISTRERT}
     actor = _actor(draws, period.kilde, 0)
@@ -184,7 +150,7 @@ def day_of(instant_ms: int) -> int:
     return date(1970, 1, 1).toordinal() + (instant_ms + 3_600_000) // MS_PER_DAY
 
 
-def _opening(draws: Draws, history: History, given: dict[str, Any]) -> tuple[_Period, dict[str, Any]]:
+def _opening(draws: Draws, history: History, given: dict[str, Any]) -> tuple[Period, dict[str, Any]]:
     group = history.group
     if group is Group.EOS:
         country = codes.NORWAY if draws.chance(_COUNTRY, 450) else draws.pick(_COUNTRY, codes.EEA_COUNTRIES[1:])
@@ -218,7 +184,7 @@ def _opening(draws: Draws, history: History, given: dict[str, Any]) -> tuple[_Pe
     lovvalg = (codes.ENDL if draws.chance(_LOVVALG, 850) else codes.FORL) if status == codes.GYLD else uavk_lovvalg
     options = codes.COVERAGE_OPTIONS[(group, bool(basis["medlem"]))]
     dekning = options[0] if draws.chance(_DEKNING, 600) else draws.pick(_DEKNING, options)
-    period = _Period(
+    period = Period(
         pattern=draws.pick(_PATTERN, PATTERNS),
         step_days=30 + draws.below(_STEP, 336),
         uavk_lovvalg=uavk_lovvalg,
@@ -235,80 +201,7 @@ def _opening(draws: Draws, history: History, given: dict[str, Any]) -> tuple[_Pe
         "dekning": dekning,
         "helsedel": codes.HELSEDEL[dekning],
     }
-    return period, _merge(period, values, given)
-
-
-def _merge(period: _Period, values: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
-    """`values` with the given fields set, and the fields that follow them (reason, choice of law, health part)."""
-    merged = dict(values)
-    for name in ("fraOgMed", "tilOgMed"):
-        if name in fields:
-            merged[name] = date.fromisoformat(fields[name]).toordinal()
-    for name in ("medlem", "lovvalgsland", "grunnlag"):
-        if name in fields:
-            merged[name] = fields[name]
-    if "status" in fields:
-        merged["status"] = fields["status"]
-        merged["statusaarsak"] = fields.get("statusaarsak", _reason(fields["status"], via_cycle=False))
-        merged["lovvalg"] = fields.get("lovvalg", _lovvalg(period, fields["status"]))
-    else:
-        merged["statusaarsak"] = fields.get("statusaarsak", merged["statusaarsak"])
-        merged["lovvalg"] = fields.get("lovvalg", merged["lovvalg"])
-    if "dekning" in fields:
-        merged["dekning"] = fields["dekning"]
-        merged["helsedel"] = fields.get("helsedel", codes.HELSEDEL[fields["dekning"]])
-    else:
-        merged["helsedel"] = fields.get("helsedel", merged["helsedel"])
-    return merged
-
-
-def _at(
-    period: _Period, anchors: Mapping[str, tuple[int, Mapping[str, Any]]], version: int, group: Group
-) -> dict[str, Any]:
-    """Every field at `version`: each group's anchor moved on by its changes since."""
-    values: dict[str, Any] = dict(anchors[BASIS][1])
-    start, anchor = anchors[DATES]
-    moves = _changes(period.pattern, DATES, start, version)
-    values["fraOgMed"] = anchor["fraOgMed"]
-    values["tilOgMed"] = anchor["tilOgMed"] + period.step_days * (ZIGZAG - abs(ZIGZAG - moves % (2 * ZIGZAG)))
-    start, anchor = anchors[STATUS]
-    moves = _changes(period.pattern, STATUS, start, version)
-    if moves:
-        status = codes.STATUS_CYCLE[(codes.STATUS_CYCLE.index(anchor["status"]) + moves) % len(codes.STATUS_CYCLE)]
-        values.update(status=status, statusaarsak=_reason(status, via_cycle=True), lovvalg=_lovvalg(period, status))
-    else:
-        values.update(status=anchor["status"], statusaarsak=anchor["statusaarsak"], lovvalg=anchor["lovvalg"])
-    start, anchor = anchors[COVERAGE]
-    moves = _changes(period.pattern, COVERAGE, start, version)
-    if moves:
-        options = codes.COVERAGE_OPTIONS[(group, bool(values["medlem"]))]
-        place = options.index(anchor["dekning"]) if anchor["dekning"] in options else -1
-        dekning = options[(place + moves) % len(options)]
-        values.update(dekning=dekning, helsedel=codes.HELSEDEL[dekning])
-    else:
-        values.update(dekning=anchor["dekning"], helsedel=anchor["helsedel"])
-    return values
-
-
-def _changes(pattern: Sequence[str], group: str, after: int, upto: int) -> int:
-    """How many of the versions after..upto (ENDRET number v is pattern[(v - 1) % len]) change `group`."""
-    return _changes_upto(pattern, group, upto) - _changes_upto(pattern, group, after)
-
-
-def _changes_upto(pattern: Sequence[str], group: str, version: int) -> int:
-    rounds, rest = divmod(version, len(pattern))
-    return rounds * pattern.count(group) + pattern[:rest].count(group)
-
-
-def _reason(status: str, *, via_cycle: bool) -> str | None:
-    if status != codes.AVST:
-        return None
-    # Going round the cycle, AVST follows GYLD: a valid period that ended. Set directly: a rejected one.
-    return codes.OPPHORT if via_cycle else codes.AVVIST
-
-
-def _lovvalg(period: _Period, status: str) -> str:
-    return period.uavk_lovvalg if status == codes.UAVK else codes.ENDL
+    return period, merge(period, values, given)
 
 
 def _actor(draws: Draws, kilde: str, version: int) -> str:
