@@ -13,14 +13,19 @@ from emulator.eventlog.keyed_rows import KeyedRows, Keys, RowArray
 from emulator.eventlog.log import EventLog
 
 _OPPRETTET = EventType.OPPRETTET.code
-_DIGIT_WEIGHTS = 10 ** np.arange(10, -1, -1, dtype=np.int64)
+# What the eleven ASCII "0"s add when bytes are read as digits: taken off once, at the end.
+_ZEROS = ord("0") * sum(10**power for power in range(11))
 
 
 def ident_keys(log: EventLog, rows: RowArray) -> Keys:
     """Each row's personident read as an 11-digit number (an order only: equal keys are compared as text)."""
-    idents = log.idents.values[log.person.values[rows]]
-    digits = idents.view(np.uint8).reshape(-1, 11).astype(np.int64) - ord("0")
-    keys: Keys = digits @ _DIGIT_WEIGHTS
+    digits = log.idents.values[log.person.values[rows]].view(np.uint8).reshape(-1, 11)
+    # Horner's rule a column at a time: several times faster than an integer matrix product in numpy.
+    keys: Keys = digits[:, 0].astype(np.int64)
+    for column in range(1, 11):
+        keys *= 10
+        keys += digits[:, column]
+    keys -= _ZEROS
     return keys
 
 
