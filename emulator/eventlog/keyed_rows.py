@@ -30,6 +30,17 @@ TAIL_ROWS = 65_536
 
 
 @dataclass(frozen=True, slots=True)
+class _Tail:
+    """The tail's rows and their keys, kept so a look-up compares keys instead of computing them each time."""
+
+    rows: RowArray
+    keys: Keys
+    start: int  # the sorted part's head when this tail began
+    stop: int  # the log's head when it was last extended
+    cuts_seen: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Sorted:
     rows: npt.NDArray[np.int32]  # sorted by (key, row)
     sample: Keys  # the key of every SAMPLE_EVERY-th of them
@@ -45,6 +56,7 @@ class KeyedRows:
         self._key_of = key_of
         self._selects = selects
         self._sorted: _Sorted | None = None
+        self._tail_cache: _Tail | None = None
         self._lock = threading.Lock()
 
     @property
@@ -57,9 +69,9 @@ class KeyedRows:
         current = self.sync()
         found = self._in_sorted(current, key)
         tail = self._tail(current)
-        if len(tail):
-            tail = tail[self._key_of(self._log, tail) == key]
-            found = np.concatenate([found, tail]) if len(found) else tail
+        if len(tail.rows):
+            matching = tail.rows[tail.keys == key]
+            found = np.concatenate([found, matching]) if len(found) else matching
         return found
 
     def sync(self) -> _Sorted:
@@ -129,11 +141,24 @@ class KeyedRows:
         start, stop = np.searchsorted(keys, key, side="left"), np.searchsorted(keys, key, side="right")
         return candidates[start:stop]
 
-    def _tail(self, current: _Sorted) -> RowArray:
+    def _tail(self, current: _Sorted) -> _Tail:
+        """The rows after the sorted part, with their keys: extended by what the log has gained since last time."""
         head = self._log.head
-        if head <= current.head:
-            return np.empty(0, dtype=np.int64)
-        return self._selects(self._log, current.head, head)
+        cached = self._tail_cache
+        stale = cached is None or (cached.start, cached.cuts_seen) != (current.head, current.cuts_seen)
+        if cached is None or stale or cached.stop > head:
+            cached = _Tail(np.empty(0, np.int64), np.empty(0, np.int64), current.head, current.head, current.cuts_seen)
+        if head > cached.stop:
+            rows = self._selects(self._log, cached.stop, head)
+            cached = _Tail(
+                np.concatenate([cached.rows, rows]),
+                np.concatenate([cached.keys, self._key_of(self._log, rows)]),
+                cached.start,
+                head,
+                cached.cuts_seen,
+            )
+        self._tail_cache = cached
+        return cached
 
     def _keys(self, rows: npt.NDArray[np.int32]) -> Keys:
         return self._key_of(self._log, rows.astype(np.int64))
