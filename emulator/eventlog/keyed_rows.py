@@ -1,8 +1,9 @@
 """Rows of the log sorted by a key (a period's id, a person's number), found by key in O(log N), as numpy only.
 
 The rows sorted by (key, row) are one int32 array; every 64th key is kept beside them, so a look-up is one
-binary search in that sample and one in a block of 64. Rows appended later stay in a tail that is scanned
-(vectorised) until it is merged in; a truncation drops the rows it cut. No Python object per row or key.
+binary search in that sample and one in a block of 64. Rows appended later stay in a tail (their keys computed
+once, at most 65,536 of them, about 1 MB) that is compared vectorised until it is merged in; a truncation drops
+the rows it cut. No Python object per row or key.
 The sorted part is replaced as a whole, never changed in place, so readers in other threads see either the old
 or the new one; a lock keeps two threads from building or merging at once.
 """
