@@ -11,6 +11,7 @@ from emulator.eventlog import History, LiveSpec, Pattern
 from emulator.gateway import Gateway
 from emulator.harness import Harness
 from emulator.maskinporten import AuthorizationServer, ReplayGuard, TokenIssuer, TokenVerifier, TrustedIssuer
+from emulator.medl import Register, check_planned
 from emulator.nav import Pages
 from emulator.settings import Settings
 
@@ -23,6 +24,7 @@ class Backend:
     clock: ControlledClock
     history: History
     pages: Pages
+    medl: Register
     authorization: AuthorizationServer
     gateway: Gateway
     harness: Harness
@@ -43,7 +45,15 @@ class Backend:
             if settings.live_rate > 0
             else None
         )
-        history = History(seeded, clock, store=configuration.store(settings, seeded.identity), live_at_start=live)
+        history = History(
+            seeded,
+            clock,
+            store=configuration.store(settings, seeded.identity),
+            live_at_start=live,
+            medl_check=check_planned,
+        )
+        # MEDL reads the same log through the same period index: one world, two views.
+        medl = Register(history.log, seeded.seed, history.periods, history.oslo)
         pages = Pages(history.log, history.oslo, settings.timestamp_style)
         history.on_truncate(pages.forget)
         key = configuration.signing_key(settings)
@@ -63,7 +73,8 @@ class Backend:
             TokenVerifier([own, *configuration.trusted_issuers(settings)], clock),
             configuration.rate_limiter(settings, clock),
         )
-        backend = cls(settings, clock, history, pages, authorization, gateway, Harness(clock, settings.journal_size))
+        harness = Harness(clock, settings.journal_size)
+        backend = cls(settings, clock, history, pages, medl, authorization, gateway, harness)
         backend.ready_seconds = time.perf_counter() - started
         return backend
 

@@ -20,6 +20,7 @@ from emulator.maskinporten import (
     parse_trusted_issuers,
     trusted_issuer,
 )
+from emulator.medl import check_planned
 from emulator.settings import Settings
 
 T = TypeVar("T")
@@ -30,7 +31,10 @@ class SettingsError(ValueError):
 
 
 def seeded_log(settings: Settings) -> SeededLog:
-    return _loaded("fixture", lambda: load_seeded_log(settings.fixture, seed=settings.seed, events=settings.events))
+    return _loaded(
+        "fixture",
+        lambda: load_seeded_log(settings.fixture, seed=settings.seed, events=settings.events, medl_check=check_planned),
+    )
 
 
 def signing_key(settings: Settings) -> SigningKey:

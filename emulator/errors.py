@@ -52,6 +52,15 @@ class BadRequestError(EmulatorError):
         super().__init__(400, message)
 
 
+class SpringNotFoundError(EmulatorError):
+    """The Spring backend has no such resource (an unknown id): a 404 in Spring's envelope, not the gateway's."""
+
+    envelope = Envelope.SPRING
+
+    def __init__(self, message: str) -> None:
+        super().__init__(404, message)
+
+
 class OAuthError(EmulatorError):
     """Rejected by the token server; `error` is the OAuth 2.0 error code."""
 

@@ -12,8 +12,11 @@ from emulator.eventlog.events import EVENT_TYPES, GROUPS, EventType, Group, Grou
 from emulator.eventlog.fixture import FixtureError, SeededLog, load_seeded_log, write_fixture
 from emulator.eventlog.history import History
 from emulator.eventlog.identities import InvalidIdentityError, validate_synthetic
+from emulator.eventlog.keyed_rows import KeyedRows, Keys, RowArray
 from emulator.eventlog.live import LiveSpec, Pattern
 from emulator.eventlog.log import EventLog, Rows
+from emulator.eventlog.ordering import stable_argsort
+from emulator.eventlog.periods import PeriodIndex
 from emulator.eventlog.store import Store, StoreMismatchError
 from emulator.eventlog.timestamps import InstantOutOfRangeError, OsloTime, check_instant, parse_instant
 from emulator.settings import TimestampStyle
@@ -31,11 +34,15 @@ __all__ = [
     "History",
     "InstantOutOfRangeError",
     "InvalidIdentityError",
+    "KeyedRows",
+    "Keys",
     "LiveSpec",
     "LogDigest",
     "NewEvent",
     "OsloTime",
     "Pattern",
+    "PeriodIndex",
+    "RowArray",
     "Rows",
     "SeededLog",
     "Store",
@@ -45,6 +52,7 @@ __all__ = [
     "event_fragments",
     "load_seeded_log",
     "parse_instant",
+    "stable_argsort",
     "validate_synthetic",
     "write_fixture",
 ]

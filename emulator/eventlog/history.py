@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from emulator.clock import ControlledClock
-from emulator.eventlog.appends import Appender, EventDraft
+from emulator.eventlog.appends import Appender, EventDraft, MedlCheck
 from emulator.eventlog.digest import LogDigest
 from emulator.eventlog.events import NewEvent
 from emulator.eventlog.fixture import SeededLog
 from emulator.eventlog.live import LiveSchedule, LiveSpec
 from emulator.eventlog.log import EventLog
+from emulator.eventlog.periods import PeriodIndex
 from emulator.eventlog.store import Store, StoredClock, StoreMismatchError
 from emulator.eventlog.timestamps import OsloTime
 
@@ -30,6 +31,7 @@ class History:
         store: Store | None = None,
         live_at_start: LiveSpec | None = None,
         oslo: OsloTime | None = None,
+        medl_check: MedlCheck | None = None,
     ) -> None:
         self.seeded = seeded
         self.log: EventLog = seeded.log
@@ -39,7 +41,7 @@ class History:
         self.store = store
         self.oslo = oslo or OsloTime()
         self.digest = LogDigest(self.log, self.oslo)
-        self._appender = Appender(self.log, seeded.seed)
+        self._appender = Appender(self.log, seeded.seed, medl_check)
         self._live_at_start = live_at_start
         self._live: LiveSchedule | None = None
         self._truncate_listeners: list[Callable[[], None]] = []
@@ -49,6 +51,11 @@ class History:
 
     def on_truncate(self, listener: Callable[[], None]) -> None:
         self._truncate_listeners.append(listener)
+
+    @property
+    def periods(self) -> PeriodIndex:
+        """Each period's rows, kept in step with the log: the appender's, and MEDL's to share."""
+        return self._appender.periods
 
     @property
     def live(self) -> LiveSpec | None:
