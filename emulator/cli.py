@@ -95,17 +95,13 @@ def _claim(text: str) -> tuple[str, Any]:
 
 
 def generate(settings: Settings, arguments: argparse.Namespace) -> int:
-    from emulator.eventlog.cache import CacheError, LogCache
-    from emulator.eventlog.fixture import FixtureError, load_seeded_log, write_fixture
+    from emulator.configuration import SettingsError, seeded_log
+    from emulator.eventlog import write_fixture
 
     try:
-        cache = LogCache.open(settings.cache_dir) if settings.cache_dir is not None else None
-        seeded = load_seeded_log(settings, cache)
-    except FixtureError as error:
+        seeded = seeded_log(settings)
+    except SettingsError as error:
         print(f"trygdehendelser-emulator generate: {error}", file=sys.stderr)
-        return 2
-    except CacheError as error:
-        print(f"trygdehendelser-emulator generate: --cache-dir (EMULATOR_CACHE_DIR): {error}", file=sys.stderr)
         return 2
     if arguments.output == "-":
         digest = write_fixture(seeded, sys.stdout)
@@ -148,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--issuer", help="token issuer URL (EMULATOR_ISSUER, default http://<host>:<port>/maskinporten/)"
     )
+    serve_parser.add_argument(
+        "--issuer-aliases",
+        help="other issuer URLs an assertion's aud may name, comma-separated (EMULATOR_ISSUER_ALIASES)",
+    )
     serve_parser.add_argument("--auth-mode", choices=["open", "strict"], help="token server mode (EMULATOR_AUTH_MODE)")
     serve_parser.add_argument("--clients-file", help="JSON file of registered clients (EMULATOR_CLIENTS_FILE)")
     serve_parser.add_argument(
@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_parser.add_argument("--token-lifetime", type=int, help="access token seconds (EMULATOR_TOKEN_LIFETIME)")
     serve_parser.add_argument("--signing-key-file", help="PEM or JWK signing key (EMULATOR_SIGNING_KEY_FILE)")
+    serve_parser.add_argument(
+        "--trust-anchors", help="PEM CA certificates x5c chains must lead to, strict mode (EMULATOR_TRUST_ANCHORS)"
+    )
     serve_parser.add_argument(
         "--trusted-issuers", help='JSON [{"issuer": ..., "jwks": <url or file>}] (EMULATOR_TRUSTED_ISSUERS)'
     )
@@ -168,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="live arrivals (EMULATOR_LIVE_PATTERN)",
     )
     serve_parser.add_argument("--admin-token", help="protect /_emulator with this bearer token (EMULATOR_ADMIN_TOKEN)")
+    serve_parser.add_argument(
+        "--header-timeout", type=float, help="seconds to send a request's head, then 408 (EMULATOR_HEADER_TIMEOUT)"
+    )
     serve_parser.set_defaults(command=serve)
 
     token_parser = commands.add_parser(

@@ -7,16 +7,20 @@ import sqlite3
 from collections.abc import Callable
 from importlib import resources
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from emulator.clock import Clock
-from emulator.eventlog.cache import CacheError, LogCache
-from emulator.eventlog.fixture import SeededLog, load_seeded_log
-from emulator.eventlog.store import Store
-from emulator.gateway.ratelimit import RateLimiter
-from emulator.maskinporten.clients import ClientRegistry
-from emulator.maskinporten.keys import SigningKey
-from emulator.maskinporten.tokens import TrustedIssuer
-from emulator.maskinporten.trust import parse_trusted_issuers, trusted_issuer
+from emulator.eventlog import CacheError, LogCache, SeededLog, Store, load_seeded_log
+from emulator.gateway import RateLimiter
+from emulator.maskinporten import (
+    ClientRegistry,
+    SigningKey,
+    TrustAnchors,
+    TrustedIssuer,
+    parse_trusted_issuers,
+    trusted_issuer,
+)
+from emulator.medl import check_planned
 from emulator.settings import Settings
 
 T = TypeVar("T")
@@ -30,7 +34,12 @@ def seeded_log(settings: Settings) -> SeededLog:
     cache_dir = settings.cache_dir
     try:
         cache = LogCache.open(cache_dir) if cache_dir is not None else None
-        return _loaded("fixture", lambda: load_seeded_log(settings, cache))
+        return _loaded(
+            "fixture",
+            lambda: load_seeded_log(
+                settings.fixture, seed=settings.seed, events=settings.events, medl_check=check_planned, cache=cache
+            ),
+        )
     except CacheError as error:
         raise _error("cache_dir", str(error)) from error
 
@@ -46,6 +55,30 @@ def clients(settings: Settings) -> ClientRegistry:
         return _loaded("clients_file", lambda: ClientRegistry.load(path))
     bundled = resources.files("emulator").joinpath("fixtures/clients.json").read_text("utf-8")
     return ClientRegistry.from_json(bundled)
+
+
+def issuer_aliases(settings: Settings) -> list[str]:
+    """The other URLs an assertion's aud may name: absolute http(s) URLs, each ending in / like the issuer."""
+    aliases = []
+    for text in settings.issuer_aliases.split(","):
+        alias = text.strip()
+        if not alias:
+            continue
+        try:
+            parts = urlsplit(alias)
+            _ = parts.port  # a port that is no number raises here
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query
+        except ValueError:
+            valid = False
+        if not valid:
+            raise _error("issuer_aliases", f"{alias!r} is not an http(s) URL like http://localhost:8080/maskinporten/")
+        aliases.append(alias if alias.endswith("/") else f"{alias}/")
+    return aliases
+
+
+def trust_anchors(settings: Settings) -> TrustAnchors:
+    path = settings.trust_anchors
+    return _loaded("trust_anchors", lambda: TrustAnchors.load(path)) if path else TrustAnchors()
 
 
 def trusted_issuers(settings: Settings) -> list[TrustedIssuer]:

@@ -8,7 +8,11 @@ emulator's own control plane answers `{"detail": ...}` as FastAPI does.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
+from http import HTTPStatus
+
+import orjson
 
 
 class Envelope(StrEnum):
@@ -48,6 +52,15 @@ class BadRequestError(EmulatorError):
         super().__init__(400, message)
 
 
+class SpringNotFoundError(EmulatorError):
+    """The Spring backend has no such resource (an unknown id): a 404 in Spring's envelope, not the gateway's."""
+
+    envelope = Envelope.SPRING
+
+    def __init__(self, message: str) -> None:
+        super().__init__(404, message)
+
+
 class OAuthError(EmulatorError):
     """Rejected by the token server; `error` is the OAuth 2.0 error code."""
 
@@ -62,3 +75,27 @@ class ControlError(EmulatorError):
     """The control plane refuses a request; rendered like FastAPI's own errors, `{"detail": ...}`."""
 
     envelope = Envelope.CONTROL
+
+
+def error_answer(error: EmulatorError, *, path: str, now_ms: int) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of the envelope the upstream component that rejects the request answers with."""
+    return error.status, error.headers, error_body(error, path=path, now_ms=now_ms)
+
+
+def error_body(error: EmulatorError, *, path: str, now_ms: int) -> bytes:
+    if error.envelope is Envelope.SPRING:
+        timestamp = datetime.fromtimestamp(now_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+        return orjson.dumps(
+            {
+                "timestamp": timestamp,
+                "status": error.status,
+                "error": HTTPStatus(error.status).phrase,
+                "message": error.message,
+                "path": path,
+            }
+        )
+    if error.envelope is Envelope.CONTROL:
+        return orjson.dumps({"detail": error.message})
+    if isinstance(error, OAuthError):
+        return orjson.dumps({"error": error.error, "error_description": error.message})
+    return orjson.dumps({"statusCode": error.status, "message": error.message})

@@ -30,9 +30,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from emulator.settings import Settings
-    from emulator.testing.client import InProcessClient
-    from emulator.testing.control import EmulatorControl
-    from emulator.testing.server import EmulatorProcess
+    from emulator.testing import EmulatorControl, EmulatorProcess, InProcessClient
 
 DEFAULT_EVENTS = 1000
 DEFAULT_SEED = 1
@@ -122,7 +120,7 @@ def emulator_server(pytestconfig: pytest.Config) -> Iterator[EmulatorProcess]:
     Under pytest-xdist every worker is a session of its own, so each worker starts its own server on its own
     port, and tests running in parallel never see each other's events, faults, clock or journal.
     """
-    from emulator.testing.server import EmulatorProcess  # noqa: PLC0415
+    from emulator.testing import EmulatorProcess  # noqa: PLC0415
 
     # A mistake in the options fails the start with what `serve` said (EmulatorStartupError).
     with EmulatorProcess(*serve_arguments(pytestconfig)) as server:
@@ -133,14 +131,13 @@ def emulator_server(pytestconfig: pytest.Config) -> Iterator[EmulatorProcess]:
 def _emulator_session_control(
     pytestconfig: pytest.Config, emulator_server: EmulatorProcess
 ) -> Iterator[EmulatorControl]:
-    from emulator.gateway.admission import parse_subscription_keys  # noqa: PLC0415
-    from emulator.testing.control import EmulatorControl  # noqa: PLC0415
+    from emulator.testing import EmulatorControl  # noqa: PLC0415
 
     settings = settings_of(serve_arguments(pytestconfig))
     with EmulatorControl(
         emulator_server.base_url,
         issuer=emulator_server.issuer,
-        subscription_key=parse_subscription_keys(settings.subscription_keys)[0],
+        subscription_key=settings.accepted_subscription_keys[0],
         admin_token=settings.admin_token,
     ) as control:
         yield control
@@ -174,7 +171,7 @@ def emulator_subscription_key(_emulator_session_control: EmulatorControl) -> str
 
 @pytest.fixture(scope="session")
 def _emulator_app_session(pytestconfig: pytest.Config) -> FastAPI:
-    from emulator.http.app import create_app  # noqa: PLC0415
+    from emulator.http import create_app  # noqa: PLC0415
 
     return create_app(settings_of(serve_arguments(pytestconfig)))
 

@@ -7,17 +7,20 @@ import gc
 import logging
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 import uvicorn
 
+import emulator.http as http_edge
 from emulator import __version__
+from emulator.backend import Backend
 from emulator.configuration import SettingsError
-from emulator.eventlog.progress import LOGGER_NAME as BUILD_LOGGER
-from emulator.eventlog.store import StoreMismatchError
-from emulator.http import app as app_module
+from emulator.eventlog import BUILD_LOGGER, StoreMismatchError
+from emulator.http import GuardedHttpProtocol
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
+
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 def serve(settings: Settings) -> int:
@@ -28,7 +31,7 @@ def serve(settings: Settings) -> int:
     settings = settings.model_copy(update={"port": listener.getsockname()[1]})
     try:
         with _build_progress_shown():
-            app = app_module.create_app(settings)
+            app = http_edge.create_app(settings)
     except (SettingsError, StoreMismatchError) as error:
         listener.close()
         raise SystemExit(f"trygdehendelser-emulator: {error}") from None
@@ -42,6 +45,9 @@ def serve(settings: Settings) -> int:
         log_level=settings.log_level,
         # uvicorn's access log prints query strings, which may carry a subscription key.
         access_log=False,
+        http=GuardedHttpProtocol.with_head_timeout(settings.header_timeout),
+        # A backstop: the emulator's own long requests (a consumer's wait) end at once on shutdown.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
 
     class AnnouncingServer(uvicorn.Server):
@@ -49,9 +55,14 @@ def serve(settings: Settings) -> int:
             await super().startup(sockets)
             if not self.should_exit:
                 print(
-                    _banner(settings, len(backend.log), backend.seeded.description, backend.ready_seconds),
+                    _banner(settings, backend),
                     flush=True,
                 )
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # uvicorn waits for requests in flight before the lifespan ends: a pending wait would hold it.
+            backend.harness.consumers.release_waits()
+            await super().shutdown(sockets)
 
     AnnouncingServer(config).run(sockets=[listener])
     return 0
@@ -98,10 +109,12 @@ def _cannot_listen(listener: socket.socket, host: str, port: int, error: OSError
     raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
 
 
-def _banner(settings: Settings, events: int, description: str, ready_seconds: float) -> str:
+def _banner(settings: Settings, backend: Backend) -> str:
     base = f"http://{display_host(settings.host)}:{settings.port}"
+    events, description = len(backend.history.log), backend.history.seeded.description
     lines = [
-        f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), ready in {ready_seconds:.2f} s",
+        f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), "
+        f"ready in {backend.ready_seconds:.2f} s",
         f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
         f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
         f"  openapi  {base}/openapi.json",
@@ -113,4 +126,18 @@ def _banner(settings: Settings, events: int, description: str, ready_seconds: fl
         lines.append(f"  key      Ocp-Apim-Subscription-Key: {DEFAULT_SUBSCRIPTION_KEY}")
     if settings.clients_file is None:
         lines.append("  client   trygdehendelser-demo / demo-secret (client_credentials, an emulator extension)")
+    lines.append(f"  clients  {_client_list(backend.authorization.clients.ids(), settings)}")
     return "\n".join(lines)
+
+
+BANNER_CLIENTS = 5
+
+
+def _client_list(client_ids: Sequence[str], settings: Settings) -> str:
+    """The registered clients' ids, the first few of a long list; where they come from."""
+    source = settings.clients_file or "bundled clients.json"
+    if not client_ids:
+        return f"none registered ({source})"
+    shown = ", ".join(client_ids[:BANNER_CLIENTS])
+    more = f" and {len(client_ids) - BANNER_CLIENTS} more" if len(client_ids) > BANNER_CLIENTS else ""
+    return f"{shown}{more} ({source})"

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from emulator.eventlog.timestamps import TimestampStyle
-from emulator.maskinporten.authorization import Mode
-
 DEFAULT_SUBSCRIPTION_KEY = "local-subscription-key"
+
+
+class TimestampStyle(StrEnum):
+    """OFFSET: `2025-03-04T12:34:56.789+01:00`, as the published `format: date-time` says.
+    LOCAL: `2025-03-04T12:34:56.789`, how Spring's Jackson writes a `LocalDateTime` (trailing zeros
+    of the fraction dropped)."""
+
+    OFFSET = "offset"
+    LOCAL = "local"
+
+
+class Mode(StrEnum):
+    """How the token server treats clients: see `emulator.maskinporten.authorization`."""
+
+    OPEN = "open"
+    STRICT = "strict"
 
 
 class Settings(BaseSettings):
@@ -34,6 +48,11 @@ class Settings(BaseSettings):
         description="The token issuer URL, ending in /; tokens carry it whatever Host a request names. "
         "Default: http://<host>:<port>/maskinporten/.",
     )
+    issuer_aliases: str = Field(
+        "",
+        description="Other URLs of the issuer an assertion's aud may name, comma-separated "
+        "(e.g. http://localhost:8080/maskinporten/ when the issuer is compose's http://emulator:8080/maskinporten/).",
+    )
     auth_mode: Mode = Field(
         Mode.OPEN,
         description="open: any client, signatures checked where a key is known; strict: registered only.",
@@ -45,6 +64,9 @@ class Settings(BaseSettings):
     token_lifetime: int = Field(120, ge=1, le=86_400, description="Access token lifetime in seconds.")
     signing_key_file: Path | None = Field(
         None, description="PEM or JWK file with the RSA signing key; generated at start when unset."
+    )
+    trust_anchors: Path | None = Field(
+        None, description="PEM file of CA certificates an x5c chain must lead to in strict mode."
     )
     trusted_issuers: str = Field(
         "", description='Other issuers to trust, JSON: [{"issuer": "...", "jwks": "<url or file>"}].'
@@ -64,9 +86,17 @@ class Settings(BaseSettings):
     rate_limit: str = Field("", description="Calls per key and period, e.g. 100/60; empty: none.")
     live_rate: float = Field(0, ge=0, le=10_000, description="Live mode from the start, events/s.")
     live_pattern: str = Field("poisson", description="Live mode arrivals: steady, poisson or bursts.")
+    header_timeout: float = Field(
+        10.0, gt=0, le=600, description="Seconds a client has to send a request's line and headers (then 408)."
+    )
     admin_token: str | None = Field(
         None, description="When set, the control plane wants Authorization: Bearer <admin token>."
     )
+
+    @property
+    def accepted_subscription_keys(self) -> tuple[str, ...]:
+        """The keys `subscription_keys` lists, in order, each once: the one place that text is parsed."""
+        return tuple(dict.fromkeys(key.strip() for key in self.subscription_keys.split(",") if key.strip()))
 
     @property
     def issuer_url(self) -> str:

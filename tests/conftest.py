@@ -58,7 +58,8 @@ def clock(session_clock: ControlledClock) -> ControlledClock:
 
 def _new_app(signing_key_file: Path, clock: ControlledClock, settings: dict[str, Any]) -> FastAPI:
     options: dict[str, Any] = {"events": 20, "signing_key_file": signing_key_file, **settings}
-    return create_app(Settings(**options), clock=clock)
+    # Tests sign assertions at NOW: the consumers' clock is the same frozen one unless a test makes its own.
+    return create_app(Settings(**options), clock=clock, wall_clock=clock)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         ("signing_key_file", "not_a_key", configuration.signing_key, "deserialize|PEM"),
         ("clients_file", "missing", configuration.clients, "No such file"),
         ("clients_file", "broken", configuration.clients, "not valid JSON"),
+        ("trust_anchors", "missing", configuration.trust_anchors, "No such file"),
+        ("trust_anchors", "broken", configuration.trust_anchors, "PEM|certificate"),
         ("fixture", "broken", configuration.seeded_log, "not JSON"),
         ("fixture", "missing", configuration.seeded_log, "not a preset"),
         (
@@ -44,6 +46,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "key-not-a-key",
         "clients-missing",
         "clients-not-json",
+        "anchors-missing",
+        "anchors-not-pem",
         "fixture-not-json",
         "fixture-missing",
         "data-dir-a-file",
@@ -102,3 +106,37 @@ def test_a_trusted_issuers_jwks_file_is_loaded(tmp_path: Path) -> None:
     )
     assert trusted.issuer == "http://mock/"
     assert trusted.key_for("unknown") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "aliases"),
+    [
+        ("", []),
+        ("http://localhost:8080/maskinporten/", ["http://localhost:8080/maskinporten/"]),
+        (
+            " http://localhost:8080/maskinporten , https://127.0.0.1:9000/mp/ ,",
+            ["http://localhost:8080/maskinporten/", "https://127.0.0.1:9000/mp/"],
+        ),
+    ],
+    ids=["none", "one", "two-trimmed-and-slashed"],
+)
+def test_issuer_aliases_are_urls_ending_in_a_slash(text: str, aliases: list[str]) -> None:
+    assert configuration.issuer_aliases(Settings(issuer_aliases=text)) == aliases
+
+
+@pytest.mark.parametrize(
+    "alias",
+    [
+        "localhost:8080/maskinporten/",
+        "ftp://localhost/",
+        "http:///maskinporten/",
+        "http://localhost:port/",
+        "http://h/?a=1",
+    ],
+    ids=["no-scheme", "ftp", "no-host", "port-not-a-number", "a-query"],
+)
+def test_an_issuer_alias_that_is_no_http_url_is_a_settings_error(alias: str) -> None:
+    with pytest.raises(
+        SettingsError, match=r"^--issuer-aliases \(EMULATOR_ISSUER_ALIASES\): .* is not an http\(s\) URL"
+    ):
+        configuration.issuer_aliases(Settings(issuer_aliases=f"http://ok/, {alias}"))

@@ -135,3 +135,71 @@ def assertion_claims(issuer: str, client_id: str, **changes: Any) -> dict[str, A
     }
     values.update(changes)
     return {name: value for name, value in values.items() if value is not None}
+
+
+def _name(common_name: str, organisation: str | None = None) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    if organisation is not None:
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, organisation))
+    return x509.Name(attributes)
+
+
+def ca_certificate(key: rsa.RSAPrivateKey, name: str = "TEST CA", days: int = 3650) -> x509.Certificate:
+    """A CA certificate valid around NOW, with the basicConstraints and keyUsage a real CA has."""
+    start = datetime.datetime.fromtimestamp(NOW, tz=datetime.UTC) - datetime.timedelta(days=1)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name(name))
+        .issuer_name(_name(name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def issued_certificate(
+    key: rsa.RSAPrivateKey,
+    issuer: x509.Certificate,
+    issuer_key: rsa.RSAPrivateKey,
+    *,
+    valid_from: datetime.datetime | None = None,
+    days: int = 365,
+) -> x509.Certificate:
+    """A virksomhetssertifikat-like leaf for `key`, issued by `issuer`, valid from a day before NOW by default."""
+    start = valid_from or datetime.datetime.fromtimestamp(NOW, tz=datetime.UTC) - datetime.timedelta(days=1)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name("TESTVIRKSOMHET", "310000019"))
+        .issuer_name(issuer.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + datetime.timedelta(days=days))
+        .sign(issuer_key, hashes.SHA256())
+    )
+
+
+def der_base64(certificate: x509.Certificate) -> str:
+    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)

@@ -8,10 +8,10 @@ by the log's seed and head, so the same calls on the same log append the same ev
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from emulator.eventlog.events import EventType, Group, NewEvent
+from emulator.eventlog.events import EventType, Group, MedlFields, NewEvent
 from emulator.eventlog.identities import InvalidIdentityError, synthetic_identity, validate_synthetic
 from emulator.eventlog.log import EventLog
 from emulator.eventlog.periods import PeriodIndex, PeriodState
@@ -36,28 +36,29 @@ class EventDraft:
     personident: str | None = None
     group: Group | None = None
     created_ms: int | None = None
+    medlemskapsunntak: MedlFields | None = None
 
 
 class AppendRejectedError(ValueError):
     """An explicit event breaks a rule; the message names the event and the rule."""
 
 
+# Checks the MEDL fields that planned events carry against the period's record so far (the register's rules
+# live with the register); raises AppendRejectedError naming the event and the rule.
+MedlCheck = Callable[[PeriodIndex, int, Sequence[NewEvent]], None]
+
+
 class Appender:
-    def __init__(self, log: EventLog, seed: int) -> None:
+    def __init__(self, log: EventLog, seed: int, medl_check: MedlCheck | None = None) -> None:
         self._log = log
         self._seed = seed
-        self._periods: PeriodIndex | None = None
+        self._medl_check = medl_check
+        # Cheap to make: it reads the log on first use and follows it from then on, resets included.
+        self.periods = PeriodIndex(log)
         self._open: list[int] | None = None
 
-    @property
-    def periods(self) -> PeriodIndex:
-        if self._periods is None:
-            self._periods = PeriodIndex(self._log)
-        return self._periods
-
     def forget(self) -> None:
-        """After a reset: rebuild from the log when next needed."""
-        self._periods = None
+        """After a reset: the pool of open periods is rebuilt from the log when next needed."""
         self._open = None
 
     def plan(self, drafts: Sequence[EventDraft], now_ms: int) -> list[NewEvent]:
@@ -78,7 +79,11 @@ class Appender:
                 raise AppendRejectedError(f"event {index} of {len(drafts)}: {error}") from None
             staged[state.period_id] = state
             floor = created
-            planned.append(NewEvent(state.period_id, state.personident, state.group, draft.type, created))
+            planned.append(
+                NewEvent(state.period_id, state.personident, state.group, draft.type, created, draft.medlemskapsunntak)
+            )
+        if self._medl_check is not None and any(event.medl is not None for event in planned):
+            self._medl_check(self.periods, self._seed, planned)
         return planned
 
     def _opening(self, draft: EventDraft, staged: dict[int, PeriodState]) -> PeriodState:
@@ -146,7 +151,6 @@ class Appender:
     def applied(self, events: Sequence[NewEvent]) -> None:
         """Record events that are now in the log."""
         for event in events:
-            self.periods.record(event.period_id, event.personident, event.group, event.type)
             if self._open is not None:
                 if event.type is EventType.OPPRETTET:
                     self._open.append(event.period_id)
@@ -161,9 +165,12 @@ class Appender:
     def _open_pool(self) -> list[int]:
         """Periods still open among the recent ones: the ones a live feed would change next."""
         if self._open is None:
-            recent = self._log.period_id.values[max(self._log.head - _POOL_WINDOW, 0) :]
+            start = max(self._log.head - _POOL_WINDOW, 0)
+            recent = self._log.period_id.values[start:]
+            # ANNULLERT is a period's last event, so one that has events here was annulled here or not at all.
+            annulled = set(recent[self._log.kind.values[start:] == EventType.ANNULLERT.code].tolist())
             candidates = dict.fromkeys(int(period_id) for period_id in recent.tolist())
-            self._open = [pid for pid in candidates if not self._state(pid, {}).annulled]
+            self._open = [pid for pid in candidates if pid not in annulled]
         return self._open
 
     def _last_created(self) -> int:

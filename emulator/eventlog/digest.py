@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.log import EventLog
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
-from emulator.nav.wire import event_fragments
+from emulator.eventlog.timestamps import OsloTime
+from emulator.settings import TimestampStyle
 
 _CHUNK = 65_536
 

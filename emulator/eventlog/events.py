@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class EventType(StrEnum):
@@ -57,12 +59,17 @@ class Event:
     created_ms: int
 
 
+# MEDL's fields of a period as a tester gives them with an event (`medlemskapsunntak`, MEDL's own names).
+MedlFields = Mapping[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event to append: the log assigns its number."""
+    """An event to append: the log assigns its number. `medl`: MEDL fields given with it, if any."""
 
     period_id: int
     personident: str
     group: Group
     type: EventType
     created_ms: int
+    medl: MedlFields | None = None

@@ -3,8 +3,9 @@
     {"format": "trygdehendelser-emulator/recipe", "version": 1, "recipe": {"seed": 1, "events": 1000000, ...}}
     {"format": "trygdehendelser-emulator/events", "version": 1, "hendelser": [<events in the API's wire form>]}
 
-Event fixtures are checked against the lifecycle rules like any append; they are written as a stream, so
-`generate` can write millions of events without holding their text in memory.
+An event may carry `medlemskapsunntak`, the period's MEDL fields in MEDL's own names, as an append may.
+Event fixtures are checked against the lifecycle rules (and MEDL's, given `medl_check`) like any append;
+they are written as a stream, so `generate` can write millions of events without holding their text in memory.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from typing import Any, TextIO
 
 import orjson
 
-from emulator.eventlog.appends import Appender, AppendRejectedError, EventDraft
+from emulator.eventlog.appends import Appender, AppendRejectedError, EventDraft, MedlCheck
 from emulator.eventlog.cache import LogCache
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.digest import LogDigest
 from emulator.eventlog.events import EventType, Group
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.log import EventLog
 from emulator.eventlog.progress import MIN_EVENTS, BuildProgress
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle, parse_instant
-from emulator.nav.wire import event_fragments
-from emulator.settings import Settings
+from emulator.eventlog.timestamps import OsloTime, parse_instant
+from emulator.settings import TimestampStyle
 
 RECIPE_FORMAT = "trygdehendelser-emulator/recipe"
 EVENTS_FORMAT = "trygdehendelser-emulator/events"
@@ -53,23 +54,35 @@ class SeededLog:
     description: str
 
 
-def load_seeded_log(settings: Settings, cache: LogCache | None = None) -> SeededLog:
-    """The log the settings describe; a recipe's from `cache` when it holds it (and stored there when not)."""
-    if settings.fixture is None:
-        recipe = Recipe(seed=settings.seed, events=settings.events)
+def load_seeded_log(
+    fixture: str | None,
+    *,
+    seed: int,
+    events: int,
+    medl_check: MedlCheck | None = None,
+    cache: LogCache | None = None,
+) -> SeededLog:
+    """The log a recipe of `seed` and `events` makes, or the fixture (a preset's name or a file) when one is given.
+
+    An events fixture is checked like any append; `medl_check` checks the MEDL fields its events may carry.
+    A recipe's log comes from `cache` when it holds it (and is stored there when not).
+    """
+    if fixture is None:
+        recipe = Recipe(seed=seed, events=events)
         log = recipe_log(recipe, cache)
         return SeededLog(log, recipe.seed, f"recipe:{_recipe_key(recipe)}", f"seed {recipe.seed}")
-    text, name = _fixture_text(settings.fixture)
+    text, name = _fixture_text(fixture)
     identity = f"fixture:{hashlib.sha256(text).hexdigest()[:20]}"
     document = _parse(text, name)
     if document["format"] == RECIPE_FORMAT:
         recipe = recipe_of(document.get("recipe", {}), name)
         log = recipe_log(recipe, cache)
         return SeededLog(log, recipe.seed, identity, f"fixture {name} (seed {recipe.seed})")
-    seed = document.get("seed", settings.seed)
+    seed = document.get("seed", seed)
     if not _is_int(seed) or not 0 <= seed <= MAX_SEED:
         raise FixtureError(f"{name}: seed must be an integer from 0 to {MAX_SEED}, not {seed!r}")
-    return SeededLog(events_log(document.get("hendelser", []), name, seed), seed, identity, f"fixture {name}")
+    log = events_log(document.get("hendelser", []), name, seed, medl_check)
+    return SeededLog(log, seed, identity, f"fixture {name}")
 
 
 def recipe_log(recipe: Recipe, cache: LogCache | None = None) -> EventLog:
@@ -111,7 +124,7 @@ def recipe_of(fields_given: Any, name: str) -> Recipe:
         raise FixtureError(f"{name}: {error}") from None
 
 
-def events_log(events: Any, name: str, seed: int) -> EventLog:
+def events_log(events: Any, name: str, seed: int, medl_check: MedlCheck | None = None) -> EventLog:
     """A log holding exactly `events` (wire form), numbered 1, 2, 3 ... and valid under the lifecycle rules."""
     if not isinstance(events, list):
         raise FixtureError(f"{name}: hendelser must be a list")
@@ -126,6 +139,9 @@ def events_log(events: Any, name: str, seed: int) -> EventLog:
                 raise FixtureError(f"{name}: event {index} has periodeId {period_id!r}, not an integer")
             if not isinstance(personident, str):
                 raise FixtureError(f"{name}: event {index} has personident {personident!r}, not a string")
+            medl = event.get("medlemskapsunntak")
+            if medl is not None and not isinstance(medl, dict):
+                raise FixtureError(f"{name}: event {index} has medlemskapsunntak {medl!r}, not an object")
             drafts.append(
                 EventDraft(
                     type=EventType(event["type"]),
@@ -133,6 +149,7 @@ def events_log(events: Any, name: str, seed: int) -> EventLog:
                     personident=personident,
                     group=Group(event["metadata"]["hjemmelgruppe"]),
                     created_ms=parse_instant(event["metadata"]["opprettetDato"]),
+                    medlemskapsunntak=medl,
                 )
             )
         except (KeyError, TypeError, ValueError) as error:
@@ -140,7 +157,7 @@ def events_log(events: Any, name: str, seed: int) -> EventLog:
                 raise
             raise FixtureError(f"{name}: event {index} is not a valid Hendelse ({error!r})") from None
     log = EventLog()
-    appender = Appender(log, seed)
+    appender = Appender(log, seed, medl_check)
     try:
         planned = appender.plan(drafts, now_ms=0)
     except AppendRejectedError as error:
@@ -159,6 +176,10 @@ def write_fixture(seeded: SeededLog, stream: TextIO) -> str:
     log = seeded.log
     for start in range(0, len(log), _CHUNK):
         fragments = event_fragments(log, slice(start, min(start + _CHUNK, len(log))), oslo, TimestampStyle.OFFSET)
+        for number in sorted(n for n in log.medl_fields if start < n <= start + len(fragments)):
+            # The MEDL fields the event was appended with, so the fixture loads into the same MEDL answers.
+            medl = orjson.dumps(dict(log.medl_fields[number])).decode()
+            fragments[number - 1 - start] = f'{fragments[number - 1 - start][:-1]},"medlemskapsunntak":{medl}}}'
         stream.write(("," if start else "") + ",\n".join(fragments))
     stream.write("\n]}\n")
     return digest

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emulator.eventlog.columns import Column
-from emulator.eventlog.events import EVENT_TYPES, GROUPS, Event, Group, NewEvent
+from emulator.eventlog.events import EVENT_TYPES, GROUPS, Event, Group, MedlFields, NewEvent
 
 Rows = npt.NDArray[np.int64]
 COLUMN_NAMES = ("period_id", "person", "group", "kind", "created_ms", "idents")
@@ -51,11 +51,16 @@ class EventLog:
         self.idents = Column(np.dtype("S11"), columns.idents)
         group_codes = columns.group
         self._group_rows = [Column(np.dtype(np.int64), np.flatnonzero(group_codes == group.code)) for group in GROUPS]
+        # MEDL fields given explicitly with an event, by event number: only appends and fixtures carry them.
+        self.medl_fields: dict[int, MedlFields] = {}
+        self.medl_numbers_by_period: dict[int, list[int]] = {}
+        # The head each truncation cut back to, so indexes built over the rows can tell what they lost.
+        self._cuts: list[int] = []
 
     @classmethod
     def of_columns(cls, columns: dict[str, Column[Any]], group_rows: list[Column[np.int64]]) -> EventLog:
         """A log over columns made elsewhere (mapped from a cache), named as the attributes are."""
-        log = cls.__new__(cls)
+        log = cls()  # everything else a log keeps starts as in any new log
         for name in COLUMN_NAMES:
             setattr(log, name, columns[name])
         log._group_rows = group_rows
@@ -124,6 +129,10 @@ class EventLog:
         self.kind.extend(kinds)
         for group in GROUPS:
             self._group_rows[group.code].extend(rows[codes == group.code])
+        for number, event in enumerate(events, start=first_number):
+            if event.medl is not None:
+                self.medl_fields[number] = event.medl
+                self.medl_numbers_by_period.setdefault(event.period_id, []).append(number)
         # The group column goes last: its length is the log's length, so readers never see half a row.
         self.group.extend(codes)
         return range(first_number, first_number + len(events))
@@ -135,6 +144,20 @@ class EventLog:
         self.idents.truncate(persons)
         for rows in self._group_rows:
             rows.truncate(int(np.searchsorted(rows.values, head)))
+        for number in [number for number in self.medl_fields if number > head]:
+            del self.medl_fields[number]
+        for period_id, numbers in list(self.medl_numbers_by_period.items()):
+            kept = [number for number in numbers if number <= head]
+            if kept:
+                self.medl_numbers_by_period[period_id] = kept
+            else:
+                del self.medl_numbers_by_period[period_id]
+        self._cuts.append(head)
+
+    def cuts_since(self, seen: int) -> tuple[int, int | None]:
+        """How many truncations there have been, and the lowest head cut back to after the first `seen` of them."""
+        later = self._cuts[seen:]
+        return len(self._cuts), (min(later) if later else None)
 
 
 def empty_columns() -> LogColumns:

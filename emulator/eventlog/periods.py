@@ -1,7 +1,8 @@
-"""Each period's state (open or annulled, its person and group), to check appends against its lifecycle.
+"""Each period's events (and so its state: open or annulled, its person and group), found by periodeId.
 
-Built from the log's columns on first use, not at start: a ten-million-event log has millions of periods,
-held here as sorted numpy arrays (searched in O(log N)); later periods live in a small dict beside them.
+Built from the log's columns on first use, not at start, and kept in step with the log by reading it: the
+rows of every period, sorted by periodeId, are one int32 array searched in O(log N) (see keyed_rows), so
+appends, live mode, stored events and resets all reach it without being told.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from emulator.eventlog.events import GROUPS, EventType, Group
+from emulator.eventlog.keyed_rows import KeyedRows, Keys, RowArray
 from emulator.eventlog.log import EventLog
-from emulator.eventlog.ordering import stable_argsort
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,29 +24,58 @@ class PeriodState:
     annulled: bool
 
 
+def _period_ids(log: EventLog, rows: RowArray) -> Keys:
+    return log.period_id.values[rows]
+
+
+def _every_row(_log: EventLog, start: int, stop: int) -> RowArray:
+    return np.arange(start, stop, dtype=np.int64)
+
+
 class PeriodIndex:
-    """The state of every period in a log as of a given head, kept current through `record`."""
+    """The rows of every period in a log, as of the log's head whenever it is asked."""
 
     def __init__(self, log: EventLog) -> None:
         self._log = log
-        rows = log.period_id.values
-        # The last event of each period tells its state; a stable sort keeps rows in order within a period.
-        order = stable_argsort(np.ascontiguousarray(rows))
-        ordered = rows[order]
-        last = np.concatenate([ordered[1:] != ordered[:-1], [True]]) if len(ordered) else np.empty(0, bool)
-        self._ids: npt.NDArray[np.int64] = ordered[last]
-        self._last_rows: npt.NDArray[np.int64] = order[last]
-        self._later: dict[int, PeriodState] = {}
-        self.highest_id = int(self._ids[-1]) if len(self._ids) else 0
+        self._rows = KeyedRows(log, _period_ids, _every_row)
+        self._highest_id = 0
+        self._highest_seen_head = 0
+        self._cuts_seen = 0
+
+    @property
+    def log(self) -> EventLog:
+        return self._log
+
+    @property
+    def nbytes(self) -> int:
+        return self._rows.nbytes
+
+    @property
+    def highest_id(self) -> int:
+        """The highest periodeId in the log (0 when it has none)."""
+        log = self._log
+        self._cuts_seen, lowest = log.cuts_since(self._cuts_seen)
+        if lowest is not None:
+            self._highest_id, self._highest_seen_head = 0, 0  # recounted from the start: ids may be gone
+        if log.head > self._highest_seen_head:
+            newer = log.period_id.values[self._highest_seen_head :]
+            self._highest_id = max(self._highest_id, int(newer.max()))
+        self._highest_seen_head = log.head
+        return self._highest_id
+
+    def warm(self) -> None:
+        """Build the index now (seconds at ten million events) rather than on the first look-up."""
+        self._rows.sync()
+
+    def rows(self, period_id: int) -> RowArray:
+        """The rows of the period's events, ascending (empty when there is no such period)."""
+        return self._rows.find(period_id)
 
     def get(self, period_id: int) -> PeriodState | None:
-        later = self._later.get(period_id)
-        if later is not None:
-            return later
-        position = int(np.searchsorted(self._ids, period_id))
-        if position == len(self._ids) or self._ids[position] != period_id:
+        rows = self.rows(period_id)
+        if not len(rows):
             return None
-        row = int(self._last_rows[position])
+        row = int(rows[-1])
         log = self._log
         return PeriodState(
             period_id=period_id,
@@ -55,9 +84,5 @@ class PeriodIndex:
             annulled=EventType.ANNULLERT.code == log.kind.values[row],
         )
 
-    def record(self, period_id: int, personident: str, group: Group, event_type: EventType) -> None:
-        self._later[period_id] = PeriodState(period_id, personident, group, event_type is EventType.ANNULLERT)
-        self.highest_id = max(self.highest_id, period_id)
-
     def __contains__(self, period_id: int) -> bool:
-        return self.get(period_id) is not None
+        return len(self.rows(period_id)) > 0

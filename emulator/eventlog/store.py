@@ -1,4 +1,4 @@
-"""Optional SQLite persistence of appended events and the clock's state, for `--data-dir`."""
+"""Optional SQLite persistence of appended events (with any MEDL fields) and the clock's state, for `--data-dir`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+
+import orjson
 
 from emulator.eventlog.events import EventType, Group, NewEvent
 
@@ -25,6 +27,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS events ("
     " number INTEGER PRIMARY KEY, period_id INTEGER NOT NULL, personident TEXT NOT NULL,"
     " grp TEXT NOT NULL, type TEXT NOT NULL, created_ms INTEGER NOT NULL) STRICT",
+    # MEDL fields given with an appended event (`medlemskapsunntak`), as JSON; only events that carry them.
+    # Added beside the events table, so data dirs written before it existed open as they are.
+    "CREATE TABLE IF NOT EXISTS medl_fields (number INTEGER PRIMARY KEY, fields TEXT NOT NULL) STRICT",
     "CREATE TABLE IF NOT EXISTS clock ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), offset_ms INTEGER NOT NULL, frozen_at_ms INTEGER) STRICT",
 )
@@ -89,6 +94,11 @@ class Store:
             )
             for index, event in enumerate(events)
         ]
+        medl = [
+            (first_number + index, orjson.dumps(dict(event.medl)).decode())
+            for index, event in enumerate(events)
+            if event.medl is not None
+        ]
         with self._lock, _transaction(self._connection) as connection:
             # Checked inside the write transaction, so no other writer can slip in between.
             last = connection.execute("SELECT max(number) FROM events").fetchone()[0]
@@ -102,6 +112,7 @@ class Store:
                 "INSERT INTO events (number, period_id, personident, grp, type, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            connection.executemany("INSERT INTO medl_fields (number, fields) VALUES (?, ?)", medl)
 
     def events(self) -> list[tuple[int, NewEvent]]:
         """Every stored event with its number, in number order, for replay onto the seeded log."""
@@ -109,6 +120,7 @@ class Store:
             rows = self._connection.execute(
                 "SELECT number, period_id, personident, grp, type, created_ms FROM events ORDER BY number"
             ).fetchall()
+            medl = dict(self._connection.execute("SELECT number, fields FROM medl_fields").fetchall())
         return [
             (
                 number,
@@ -118,6 +130,7 @@ class Store:
                     group=_GROUP_BY_VALUE[group],
                     type=_TYPE_BY_VALUE[kind],
                     created_ms=created_ms,
+                    medl=orjson.loads(medl[number]) if number in medl else None,
                 ),
             )
             for number, period_id, personident, group, kind, created_ms in rows
@@ -129,6 +142,7 @@ class Store:
             raise ValueError(f"cannot truncate after a negative number ({number})")
         with self._lock, _transaction(self._connection) as connection:
             connection.execute("DELETE FROM events WHERE number > ?", (number,))
+            connection.execute("DELETE FROM medl_fields WHERE number > ?", (number,))
 
     def save_clock(self, clock: StoredClock) -> None:
         with self._lock, _transaction(self._connection) as connection:

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
+from emulator.settings import TimestampStyle
+
 OSLO = ZoneInfo("Europe/Oslo")
 _MS_PER_HOUR = 3_600_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class TimestampStyle(StrEnum):
-    """OFFSET: `2025-03-04T12:34:56.789+01:00`, as the published `format: date-time` says.
-    LOCAL: `2025-03-04T12:34:56.789`, how Spring's Jackson writes a `LocalDateTime` (trailing zeros
-    of the fraction dropped)."""
-
-    OFFSET = "offset"
-    LOCAL = "local"
 
 
 class OsloTime:

@@ -6,13 +6,13 @@ scope. The bodies are the gateway's `{"statusCode", "message"}`, the challenges 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from emulator.errors import GatewayError
 from emulator.gateway.ratelimit import RateLimiter, rate_limit_message
-from emulator.maskinporten.tokens import API_SCOPE, InvalidTokenError, TokenVerifier, Validity, granted_scopes
+from emulator.maskinporten import InvalidTokenError, TokenVerifier, Validity, granted_scopes
 
 MISSING_KEY = (
     "Access denied due to missing subscription key. "
@@ -38,19 +38,17 @@ class Credentials:
 
     @classmethod
     def from_request(
-        cls, headers: Mapping[str, str], first_query_value: Callable[[str], str | None], realm: str
+        cls, key_header: str | None, query: Mapping[str, str], authorization: str | None, realm: str
     ) -> Credentials:
         # The header wins over the `subscription-key` query parameter, as in API Management.
-        key = headers.get("ocp-apim-subscription-key")
-        if key is None:
-            key = first_query_value("subscription-key")
-        return cls(subscription_key=key, authorization=headers.get("authorization"), realm=realm)
+        key = key_header if key_header is not None else query.get("subscription-key")
+        return cls(key, authorization, realm)
 
 
 class Admission(NamedTuple):
-    """Who got through: the subscription key and the token's client."""
+    """Who got through: the subscription key's place in the accepted list (1, 2, ...) and the token's client."""
 
-    subscription_key: str | None = None
+    key_label: int
     client_id: str | None = None
 
 
@@ -58,7 +56,7 @@ class _Grant(NamedTuple):
     """What a verified token grants, worked out once per token: its claims never change, only the time does."""
 
     validity: Validity
-    has_api_scope: bool
+    scopes: frozenset[str]
     client_id: str | None
 
 
@@ -77,17 +75,15 @@ class Gateway:
         self.rate_limiter = rate_limiter
         self._grants: dict[str, _Grant] = {}
 
-    def key_label(self, key: str | None) -> int:
-        """A key's place in the accepted list (1, 2, ...): how journals and metrics name it, never by itself."""
-        return self._key_labels.get(key, 0) if key is not None else 0
-
     def reset(self) -> None:
         if self.rate_limiter is not None:
             self.rate_limiter.reset()
 
-    def admit(self, credentials: Credentials) -> Admission:
+    def admit(self, credentials: Credentials, scope: str) -> Admission:
+        """Admit a request to an API that wants `scope`, or raise the GatewayError API Management answers."""
         key = credentials.subscription_key
-        if not key or key not in self._key_labels:
+        label = self._key_labels.get(key) if key else None
+        if key is None or label is None:
             raise _key_refusal(credentials)
         if self.rate_limiter is not None:
             wait = self.rate_limiter.check(key)
@@ -105,13 +101,13 @@ class Gateway:
             self._verifier.check_times(grant.validity)
         except InvalidTokenError as error:
             raise _invalid_token(error) from None
-        if not grant.has_api_scope:
+        if scope not in grant.scopes:
             raise GatewayError(
                 403,
-                f"Forbidden. The access token does not grant the scope {API_SCOPE}.",
-                {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{API_SCOPE}"'},
+                f"Forbidden. The access token does not grant the scope {scope}.",
+                {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
             )
-        return Admission(key, grant.client_id)
+        return Admission(label, grant.client_id)
 
     def _grant(self, header: str) -> _Grant:
         scheme, _, token = header.strip().partition(" ")
@@ -120,7 +116,7 @@ class Gateway:
             raise InvalidTokenError("the Authorization header must be 'Bearer <token>'")
         claims, validity = self._verifier.verified(token)
         client_id = claims.get("client_id", claims.get("azp", claims.get("sub")))
-        grant = _Grant(validity, API_SCOPE in granted_scopes(claims), client_id if isinstance(client_id, str) else None)
+        grant = _Grant(validity, frozenset(granted_scopes(claims)), client_id if isinstance(client_id, str) else None)
         if len(self._grants) >= GRANT_CACHE_SIZE:
             del self._grants[next(iter(self._grants))]
         self._grants[header] = grant
@@ -146,7 +142,3 @@ def _invalid_token(error: InvalidTokenError) -> GatewayError:
 def _header_safe(text: str) -> str:
     """Printable ASCII without double quotes, since the text comes partly from the token."""
     return "".join(char if " " <= char <= "~" and char not in '"\\' else "?" for char in text)[:200]
-
-
-def parse_subscription_keys(text: str) -> Sequence[str]:
-    return [key.strip() for key in text.split(",") if key.strip()]

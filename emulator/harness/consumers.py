@@ -28,6 +28,9 @@ class ConsumerView:
     requests: int
     requests_by_status: dict[int, int]
     last_seen_ms: int | None
+    # Its look-ups of periods in MEDL, beside its reads of the feed.
+    medl_requests: int = 0
+    medl_requests_by_status: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -40,6 +43,10 @@ class ConsumerView:
             # JSON object keys are strings; ascending status so the output is stable.
             "requests_by_status": {str(status): count for status, count in sorted(self.requests_by_status.items())},
             "last_seen_ms": self.last_seen_ms,
+            "medl_requests": self.medl_requests,
+            "medl_requests_by_status": {
+                str(status): count for status, count in sorted(self.medl_requests_by_status.items())
+            },
         }
 
 
@@ -51,6 +58,8 @@ class _Progress:
     requests: int = 0
     requests_by_status: dict[int, int] = field(default_factory=dict)
     last_seen_ms: int | None = None
+    medl_requests: int = 0
+    medl_requests_by_status: dict[int, int] = field(default_factory=dict)
 
 
 # Identity, not field equality: two waits for the same target are still two waiters.
@@ -68,6 +77,7 @@ class ConsumerTracker:
         self._clock = clock
         self._progress: dict[str, _Progress] = {}
         self._waiters: dict[str, list[_Waiter]] = {}
+        self._released = False
         # Sync routes run in a thread pool; the lock keeps the read-modify-write of counters whole.
         self._lock = threading.Lock()
 
@@ -80,6 +90,7 @@ class ConsumerTracker:
         size: int | None,
         delivered: Sequence[int] | npt.NDArray[np.int64],
         head: int,
+        at_ms: int | None = None,
     ) -> None:
         """Count one answered request of `consumer` against a feed whose newest event is `head`.
 
@@ -97,7 +108,7 @@ class ConsumerTracker:
             progress.requests += 1
             by_status = progress.requests_by_status
             by_status[status] = by_status.get(status, 0) + 1
-            progress.last_seen_ms = self._clock.now_ms()
+            progress.last_seen_ms = self._clock.now_ms() if at_ms is None else at_ms
             if requested_from is not None:
                 progress.last_requested = requested_from
             if 200 <= status < 300:
@@ -117,6 +128,17 @@ class ConsumerTracker:
         for waiter in woken:
             _wake(waiter)
 
+    def observe_lookup(self, consumer: str, *, status: int, at_ms: int) -> None:
+        """Count one answered MEDL look-up of `consumer`: it moves no progress through the feed."""
+        with self._lock:
+            progress = self._progress.get(consumer)
+            if progress is None:
+                progress = self._progress[consumer] = _Progress()
+            progress.medl_requests += 1
+            by_status = progress.medl_requests_by_status
+            by_status[status] = by_status.get(status, 0) + 1
+            progress.last_seen_ms = at_ms
+
     def views(self, head: int) -> list[ConsumerView]:
         with self._lock:
             return [self._view(consumer, progress, head) for consumer, progress in sorted(self._progress.items())]
@@ -133,15 +155,13 @@ class ConsumerTracker:
         with self._lock:
             if self._caught_up_to(consumer) >= target:
                 return True
-            if timeout_s <= 0:
+            if timeout_s <= 0 or self._released:
                 return False
             self._waiters.setdefault(consumer, []).append(waiter)
         try:
             await asyncio.wait_for(waiter.event.wait(), timeout_s)
         except TimeoutError:
-            # An observation may land between the timeout and this line: the state decides, not the race.
-            with self._lock:
-                return self._caught_up_to(consumer) >= target
+            pass
         finally:
             with self._lock:
                 waiters = self._waiters.get(consumer, [])
@@ -149,7 +169,21 @@ class ConsumerTracker:
                     waiters.remove(waiter)
                 if not waiters:
                     self._waiters.pop(consumer, None)
-        return True
+        # Woken by progress, by the timeout or by shutdown: the state decides, not the race.
+        with self._lock:
+            return self._caught_up_to(consumer) >= target
+
+    def release_waits(self) -> None:
+        """End every pending wait now and any later one at once (the server is shutting down)."""
+        with self._lock:
+            self._released = True
+            woken = [waiter for waiters in self._waiters.values() for waiter in waiters]
+        for waiter in woken:
+            _wake(waiter)
+
+    def pending_waits(self) -> int:
+        with self._lock:
+            return sum(len(waiters) for waiters in self._waiters.values())
 
     def reset(self) -> None:
         """Forget all progress. Pending waits stay pending: they belong to requests still in flight."""
@@ -172,6 +206,8 @@ class ConsumerTracker:
             requests=progress.requests,
             requests_by_status=dict(progress.requests_by_status),
             last_seen_ms=progress.last_seen_ms,
+            medl_requests=progress.medl_requests,
+            medl_requests_by_status=dict(progress.medl_requests_by_status),
         )
 
 

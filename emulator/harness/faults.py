@@ -9,11 +9,10 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from http import HTTPStatus
 
-import orjson
+from emulator.errors import GatewayError, error_body
+from emulator.gateway import rate_limit_message
 
-from emulator.gateway.ratelimit import rate_limit_message
-
-ROUTES = frozenset({"feed", "token"})
+ROUTES = frozenset({"feed", "medl", "token"})
 """The routes a request can come from; a fault may also name "any"."""
 
 _SPEC_ROUTES = ROUTES | {"any"}
@@ -73,7 +72,7 @@ class FaultSpec:
         if self.consumer is not None and (not isinstance(self.consumer, str) or not self.consumer):
             raise ValueError(f"consumer must be a non-empty string or null, got {self.consumer!r}")
         if self.route not in _SPEC_ROUTES:
-            raise ValueError(f"route must be one of any, feed, token, got {self.route!r}")
+            raise ValueError(f"route must be one of any, feed, medl, token, got {self.route!r}")
         if self.from_number is not None:
             if not _is_int(self.from_number) or self.from_number < 0:
                 raise ValueError(f"from_number must be an integer >= 0 or null, got {self.from_number!r}")
@@ -107,11 +106,14 @@ class FaultSpec:
             if not _is_int(self.retry_after_seconds) or self.retry_after_seconds < 0:
                 raise ValueError(f"retry_after_seconds must be an integer >= 0, got {self.retry_after_seconds!r}")
 
-    def matches(self, *, route: str, consumer: str | None, from_number: int | None) -> bool:
-        """Whether the request is in scope, before any probability is drawn."""
+    def matches(
+        self, *, route: str, consumer: str | None, from_number: int | None, exempt: frozenset[str] = frozenset()
+    ) -> bool:
+        """Whether the request is in scope, before any probability is drawn; an exempt consumer only by name."""
         if self.route not in ("any", route):
             return False
-        if self.consumer is not None and self.consumer != consumer:
+        named = self.consumer == consumer
+        if not named and (self.consumer is not None or consumer in exempt):
             return False
         return self.from_number is None or self.from_number == from_number
 
@@ -142,7 +144,8 @@ def gateway_status_answer(status: int, retry_after_seconds: int | None) -> tuple
             # Codes without a registered reason phrase (499, 599) still deserve a readable message.
             message = "Error"
     headers = {} if seconds is None else {"Retry-After": str(seconds)}
-    return headers, orjson.dumps({"statusCode": status, "message": message})
+    # The gateway's envelope names neither path nor time.
+    return headers, error_body(GatewayError(status, message), path="", now_ms=0)
 
 
 @dataclass
@@ -163,7 +166,9 @@ class Faults:
     and the same sequence of requests give the same decisions.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, exempt: frozenset[str] = frozenset()) -> None:
+        # Consumers that only a fault naming them reaches (the emulator's own dashboard).
+        self._exempt = exempt
         self._active: dict[str, _Active] = {}
         self._next_id = 1
         # Sync route handlers run on a thread pool: decrementing `times` must not race.
@@ -197,14 +202,14 @@ class Faults:
 
     def decide(self, *, route: str, consumer: str | None, from_number: int | None) -> Decision | None:
         if route not in ROUTES:
-            raise ValueError(f"route must be one of feed, token, got {route!r}")
+            raise ValueError(f"route must be one of feed, medl, token, got {route!r}")
         if not self._active:
             # Nearly every request: no fault is set, and nothing to lock for.
             return None
         with self._lock:
             for active in self._active.values():
                 spec = active.spec
-                if not spec.matches(route=route, consumer=consumer, from_number=from_number):
+                if not spec.matches(route=route, consumer=consumer, from_number=from_number, exempt=self._exempt):
                     continue
                 if spec.probability < 1 and active.random.random() >= spec.probability:
                     continue

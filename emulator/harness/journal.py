@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
+from urllib.parse import parse_qsl, urlencode
 
 # A query string is kept up to this many characters, so that an entry's memory is bounded as the ring's is.
 MAX_QUERY_CHARS = 2048
@@ -13,7 +14,19 @@ MAX_QUERY_CHARS = 2048
 # What the ring holds per request: JournalEntry's fields in order, as a plain tuple, because building a frozen
 # dataclass costs more than the rest of recording; entries are made from them only when someone reads. The
 # latency is kept in seconds as measured: rounding a float to milliseconds costs more than keeping it.
-_Row = tuple[int, int, str, str, str, int, float, str | None, str | None]
+_Row = tuple[int, int, str, str, str, int, float, str | None, str | None, str | None, str | None]
+
+_REDACTED = "***"
+# What a consumer may put in a query string by mistake or by habit: the key (API Management takes it there), a
+# bearer token (RFC 6750 §2.3), and on the token endpoint an assertion or a client secret.
+_SECRET_PARAMETERS = frozenset(
+    {"subscription-key", "access_token", "assertion", "client_assertion", "client_secret", "refresh_token"}
+)
+
+
+def _may_hold_secret(text: str) -> bool:
+    """A cheap first look, since most queries name none of them; `%` too, as a name may come percent-encoded."""
+    return "subscription-key" in text or "token" in text or "assertion" in text or "secret" in text or "%" in text
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +47,9 @@ class JournalEntry:
     consumer: str | None
     # The id of an injected fault that shaped this answer, if any.
     fault: str | None
+    # NAV's correlation headers as the caller sent them (MEDL's consumers send both): Nav-Call-Id, Nav-Consumer-Id.
+    call_id: str | None = None
+    consumer_id: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -70,9 +86,8 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(
+    def record(  # noqa: PLR0917 - positional: it runs on every request, and keywords cost more to pass
         self,
-        *,
         at_ms: int,
         method: str,
         path: str,
@@ -81,6 +96,8 @@ class Journal:
         seconds: float,
         consumer: str | None,
         fault: str | None = None,
+        call_id: str | None = None,
+        consumer_id: str | None = None,
     ) -> int:
         """Keep one answered request; returns its sequence number."""
         if len(query) > MAX_QUERY_CHARS:
@@ -89,7 +106,9 @@ class Journal:
             sequence = self._last_sequence = self._last_sequence + 1
             if len(self._entries) == self._entries.maxlen:
                 self._evicted += 1
-            self._entries.append((sequence, at_ms, method, path, query, status, seconds, consumer, fault))
+            self._entries.append(
+                (sequence, at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id)
+            )
             return sequence
 
     def entries(
@@ -100,11 +119,13 @@ class Journal:
         until_ms: int | None = None,
         after: int | None = None,
         limit: int = 100,
+        newest_first: bool = False,
     ) -> list[JournalEntry]:
-        """Up to `limit` entries, oldest first, with sequence > `after` and since_ms <= at_ms < until_ms.
+        """Up to `limit` entries with sequence > `after` and since_ms <= at_ms < until_ms.
 
-        The time window is half-open so that consecutive windows neither overlap nor leave gaps. To page,
-        pass the last sequence returned as the next `after`.
+        Oldest first, the first `limit` that match; or, `newest_first`, the last `limit` that match, newest
+        first ("the last 20 requests"). The time window is half-open so that consecutive windows neither
+        overlap nor leave gaps. To page forward, pass the last sequence returned as the next `after`.
         """
         if limit < 0:
             raise ValueError(f"limit must be >= 0, not {limit}")
@@ -116,7 +137,11 @@ class Journal:
             selected: list[JournalEntry] = []
             if limit == 0:
                 return selected
-            for row in itertools.islice(self._entries, start, None):
+            rows = itertools.islice(self._entries, start, None)
+            if newest_first:
+                # Walking from the newest end: the window's count of the deque's tail, read backwards.
+                rows = itertools.islice(reversed(self._entries), 0, len(self._entries) - start)
+            for row in rows:
                 # The clock can be set back, so at_ms is not ordered and the window needs a full pass.
                 if consumer is not None and row[7] != consumer:
                     continue
@@ -138,5 +163,16 @@ class Journal:
 
 
 def _entry(row: _Row) -> JournalEntry:
-    sequence, at_ms, method, path, query, status, seconds, consumer, fault = row
-    return JournalEntry(sequence, at_ms, method, path, query, status, round(seconds * 1000, 3), consumer, fault)
+    sequence, at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id = row
+    latency_ms = round(seconds * 1000, 3)
+    return JournalEntry(sequence, at_ms, method, path, query, status, latency_ms, consumer, fault, call_id, consumer_id)
+
+
+def redacted_query(text: str) -> str:
+    """The query string with any key, token, assertion or secret masked, so the journal never holds one."""
+    if not _may_hold_secret(text):
+        return text
+    pairs = parse_qsl(text, keep_blank_values=True)
+    if not any(name in _SECRET_PARAMETERS for name, _ in pairs):
+        return text
+    return urlencode([(name, _REDACTED if name in _SECRET_PARAMETERS else value) for name, value in pairs])

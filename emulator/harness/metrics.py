@@ -18,8 +18,10 @@ DURATION = "trygdehendelser_request_duration_seconds"
 LOG_EVENTS = "trygdehendelser_log_events"
 LOG_HEAD = "trygdehendelser_log_head"
 CONSUMER_LAG = "trygdehendelser_consumer_lag"
+CONSUMER_REQUESTS = "trygdehendelser_consumer_requests_total"
 JOURNAL_EVICTED = "trygdehendelser_journal_evicted_total"
-_BUILT_IN = frozenset({REQUESTS, DURATION, LOG_EVENTS, LOG_HEAD, CONSUMER_LAG, JOURNAL_EVICTED})
+_BUILT_IN = frozenset({REQUESTS, DURATION, LOG_EVENTS, LOG_HEAD, CONSUMER_LAG, CONSUMER_REQUESTS, JOURNAL_EVICTED})
+_NO_CONSUMER_REQUESTS: Mapping[tuple[str, str], int] = MappingProxyType({})
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _NO_EXTRA_GAUGES: Mapping[str, float] = MappingProxyType({})
@@ -66,6 +68,7 @@ class Metrics:
         head: int,
         consumer_lag: Mapping[str, int],
         journal_evicted: int,
+        consumer_requests: Mapping[tuple[str, str], int] = _NO_CONSUMER_REQUESTS,
         extra_gauges: Mapping[str, float] = _NO_EXTRA_GAUGES,
     ) -> str:
         """The whole exposition, families and series in a fixed order so that two scrapes can be diffed."""
@@ -93,6 +96,9 @@ class Metrics:
         _family(lines, CONSUMER_LAG, "gauge", "Events after the number up to which a consumer has caught up.")
         for consumer, lag in sorted(consumer_lag.items()):
             lines.append(_sample(CONSUMER_LAG, {"consumer": consumer}, lag))
+        _family(lines, CONSUMER_REQUESTS, "counter", "Requests a consumer made, by API: feed reads and MEDL look-ups.")
+        for (consumer, route), count in sorted(consumer_requests.items()):
+            lines.append(_sample(CONSUMER_REQUESTS, {"consumer": consumer, "route": route}, count))
         _family(lines, JOURNAL_EVICTED, "counter", "Request journal entries dropped at its capacity.")
         lines.append(_sample(JOURNAL_EVICTED, {}, journal_evicted))
         for name, value in sorted(extra_gauges.items()):

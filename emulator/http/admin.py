@@ -12,9 +12,8 @@ from pydantic import BaseModel, Field, field_validator
 
 from emulator import __version__
 from emulator.backend import Backend
-from emulator.eventlog.timestamps import TimestampStyle
-from emulator.maskinporten.clients import DEFAULT_ORGANISATION, client_from_dict
-from emulator.maskinporten.tokens import API_SCOPE
+from emulator.eventlog import TimestampStyle
+from emulator.maskinporten import API_SCOPE, DEFAULT_ORGANISATION, client_from_dict
 
 CONTROL_PREFIX = "/_emulator"
 STATUS_DIGEST_BUDGET = 100_000
@@ -85,7 +84,13 @@ class ClientRegistration(BaseModel):
     organisation_number: str = Field(DEFAULT_ORGANISATION, pattern=r"^\d{9}$")
     scopes: list[str] = Field(default_factory=lambda: [API_SCOPE])
     jwks: list[dict[str, Any]] | dict[str, Any] = Field(default_factory=list, description="JWKs, or a whole JWK set.")
-    certificates: list[str] = Field(default_factory=list, description="Base64 DER certificates (as in x5c).")
+    public_keys_pem: list[str] | dict[str, str] = Field(
+        default_factory=list,
+        description="PEM public keys: a list (kid: each key's RFC 7638 thumbprint) or an object of kid to PEM.",
+    )
+    certificates: list[str] = Field(
+        default_factory=list, description="Certificates for x5c assertions: PEM, or base64 DER as in x5c."
+    )
     client_secret: str | None = None
 
 
@@ -127,37 +132,38 @@ async def reset(backend: BackendDep) -> dict[str, Any]:
 
 @router.get("/digest", summary="The log's digest: sha256 over its canonical JSON (slow the first time on a large log)")
 async def digest(backend: BackendDep) -> dict[str, Any]:
-    return {"digest": backend.digest.hexdigest(), "events": len(backend.log)}
+    return {"digest": backend.history.digest.hexdigest(), "events": len(backend.history.log)}
 
 
 def status_of(backend: Backend) -> dict[str, Any]:
     now_ms = backend.clock.now_ms()
+    digest = backend.history.digest
     settings = backend.settings.model_dump(mode="json", exclude={"admin_token", "subscription_keys"})
-    settings["subscription_keys"] = f"{len(backend.settings.subscription_keys.split(','))} configured"
+    settings["subscription_keys"] = f"{len(backend.settings.accepted_subscription_keys)} configured"
     settings["admin_token"] = "set" if backend.settings.admin_token else None
     return {
         "version": __version__,
-        "log": backend.seeded.description,
-        "seed": backend.seeded.seed,
-        "events": len(backend.log),
-        "head": backend.log.head,
-        "seeded_head": backend.seeded_head,
-        "appended": backend.log.head - backend.seeded_head,
+        "log": backend.history.seeded.description,
+        "seed": backend.history.seeded.seed,
+        "events": len(backend.history.log),
+        "head": backend.history.log.head,
+        "seeded_head": backend.history.seeded_head,
+        "appended": backend.history.log.head - backend.history.seeded_head,
         # Hashing a large log takes seconds (about 3 s a million events): status, which dashboards poll, only
         # brings the digest up to date when little is left to hash; /_emulator/digest always does.
-        "digest": backend.digest.hexdigest() if backend.digest.pending() <= STATUS_DIGEST_BUDGET else None,
+        "digest": digest.hexdigest() if digest.pending() <= STATUS_DIGEST_BUDGET else None,
         "clock": clock_of(backend),
         "uptime_seconds": round(time.monotonic() - backend.started_monotonic, 3),
         "ready_seconds": round(backend.ready_seconds, 3),
-        "live": backend.live.spec.as_dict() if backend.live else None,
-        "faults": backend.faults.list(),
+        "live": backend.history.live.as_dict() if backend.history.live else None,
+        "faults": backend.harness.faults.list(),
         "journal": {
-            "size": len(backend.journal),
-            "capacity": backend.journal.capacity,
-            "evicted": backend.journal.evicted,
+            "size": len(backend.harness.journal),
+            "capacity": backend.harness.journal.capacity,
+            "evicted": backend.harness.journal.evicted,
         },
-        "consumers": len(backend.consumers.views(backend.log.head)),
-        "persistent": backend.store is not None,
+        "consumers": len(backend.harness.consumers.views(backend.history.log.head)),
+        "persistent": backend.history.store is not None,
         "settings": settings,
         "now_utc": datetime.fromtimestamp(now_ms / 1000, tz=UTC).isoformat(timespec="milliseconds"),
     }
@@ -166,7 +172,7 @@ def status_of(backend: Backend) -> dict[str, Any]:
 def clock_of(backend: Backend) -> dict[str, Any]:
     now_ms = backend.clock.now_ms()
     return {
-        "now": backend.oslo.format_one(now_ms, TimestampStyle.OFFSET),
+        "now": backend.history.oslo.format_one(now_ms, TimestampStyle.OFFSET),
         "now_ms": now_ms,
         "frozen": backend.clock.frozen,
     }

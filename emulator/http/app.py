@@ -21,12 +21,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from emulator import __version__
 from emulator.backend import Backend
-from emulator.clock import ControlledClock
-from emulator.errors import EmulatorError, NotFoundError
-from emulator.http import admin, dashboard, insight, internal, maskinporten, scenario
-from emulator.http import feed as nav_api
+from emulator.clock import Clock, ControlledClock
+from emulator.errors import EmulatorError, NotFoundError, error_answer
+from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, scenario
 from emulator.http.admin import CONTROL_PREFIX
-from emulator.http.pipeline import Observer
 from emulator.settings import Settings
 
 LIVE_TICK_SECONDS = 0.02
@@ -36,17 +34,17 @@ logger = logging.getLogger("emulator.live")
 class EmulatorApp(FastAPI):
     """FastAPI, except that the feed's path goes straight to its bare ASGI endpoint (the hot path)."""
 
-    feed: ASGIApp | None = None
+    hot_path: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.feed is not None and scope["type"] == "http" and scope["path"] == nav_api.FEED_PATH:
-            await self.feed(scope, receive, send)
+        if self.hot_path is not None and scope["type"] == "http" and scope["path"] == feed.FEED_PATH:
+            await self.hot_path(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> FastAPI:
-    backend = Backend.from_settings(settings, clock)
+def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall_clock: Clock | None = None) -> FastAPI:
+    backend = Backend.from_settings(settings, clock, wall_clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,29 +55,30 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-            if backend.store is not None:
-                backend.store.close()
+            backend.history.close()
 
     app = EmulatorApp(
         title="trygdehendelser-emulator control plane",
         version=__version__,
         openapi_url=f"{CONTROL_PREFIX}/openapi.json",
-        docs_url=f"{CONTROL_PREFIX}/docs",
+        # Served by `docs` from packaged assets instead of FastAPI's CDN links.
+        docs_url=None,
         redoc_url=None,
         # API Management matches paths exactly; it never redirects a trailing slash.
         redirect_slashes=False,
         lifespan=lifespan,
     )
     app.state.backend = backend
-    feed_routes = nav_api.routes(backend)
-    app.feed = feed_routes[0].app
+    feed_routes = feed.routes(backend)
+    app.hot_path = feed_routes[0].app
     app.router.routes.extend(
         [
             *feed_routes,
-            *maskinporten.routes(backend.authorization),
+            *maskinporten.routes(backend),
             *internal.routes,
             internal.spec_route(),
             *dashboard.routes,
+            *docs.routes(f"{CONTROL_PREFIX}/docs", f"{CONTROL_PREFIX}/openapi.json", app.title),
         ]
     )
     for router in (admin.router, scenario.router, insight.router):
@@ -87,7 +86,6 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None) -> F
     app.add_exception_handler(EmulatorError, render_error)
     app.add_exception_handler(StarletteHTTPException, render_http_exception)
     app.add_exception_handler(RequestValidationError, render_validation_error)
-    app.add_middleware(Observer, backend=backend, token_path=f"{maskinporten.issuer_path(backend.authorization)}token")
     return app
 
 
@@ -96,7 +94,7 @@ async def _tick_live(backend: Backend) -> None:
     while True:
         await asyncio.sleep(LIVE_TICK_SECONDS)
         try:
-            backend.tick_live()
+            backend.history.tick_live()
         except Exception:
             # One bad tick (a full disk under --data-dir, say) must not end live mode for good.
             logger.exception("live mode could not append")
@@ -105,7 +103,7 @@ async def _tick_live(backend: Backend) -> None:
 async def render_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, EmulatorError)
     backend: Backend = request.app.state.backend
-    status, headers, body = backend.error_answer(error, request.url.path)
+    status, headers, body = error_answer(error, path=request.url.path, now_ms=backend.clock.now_ms())
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

@@ -18,10 +18,7 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from emulator.eventlog.events import EVENT_TYPES, GROUPS, EventType
-from emulator.eventlog.identities import InvalidIdentityError, validate_synthetic
-from emulator.eventlog.timestamps import TimestampStyle
-from emulator.gateway.admission import parse_subscription_keys
+from emulator.eventlog import EVENT_TYPES, GROUPS, EventType, InvalidIdentityError, TimestampStyle, validate_synthetic
 from emulator.http.admin import CONTROL_PREFIX, BackendDep, control_router
 from emulator.http.feed import FEED_PATH
 
@@ -70,7 +67,7 @@ router = control_router("dashboard")
 
 @router.get("/dashboard/config", summary="What the dashboard needs to call the API: the first subscription key")
 async def config(backend: BackendDep) -> dict[str, Any]:
-    keys = parse_subscription_keys(backend.settings.subscription_keys)
+    keys = backend.settings.accepted_subscription_keys
     return {
         "subscription_key": keys[0] if keys else None,
         "feed_path": FEED_PATH,
@@ -79,25 +76,25 @@ async def config(backend: BackendDep) -> dict[str, Any]:
 
 @router.get("/dashboard/summary", summary="The log at a glance: size, head, counts by hjemmelgruppe and by type")
 async def summary(request: Request, backend: BackendDep) -> dict[str, Any]:
-    log = backend.log
+    log = backend.history.log
     # The group column grows last, so every other column holds at least `head` rows.
     head = log.head
-    appended = log.kind.values[backend.seeded_head : head]
-    types = _seeded_type_counts(request, backend.seeded_head) + _type_counts(appended)
+    appended = log.kind.values[backend.history.seeded_head : head]
+    types = _seeded_type_counts(request, backend.history.seeded_head) + _type_counts(appended)
     created = log.created_ms.values
     style = TimestampStyle.OFFSET
     return {
         "head": head,
         "events": head,
-        "seeded_head": backend.seeded_head,
-        "appended": head - backend.seeded_head,
+        "seeded_head": backend.history.seeded_head,
+        "appended": head - backend.history.seeded_head,
         "groups": {group.value: log.count(group) for group in GROUPS},
         "types": {event_type.value: int(types[event_type.code]) for event_type in EVENT_TYPES},
         # Every period begins with OPPRETTET, and ANNULLERT is a period's last event.
         "periods": int(types[EventType.OPPRETTET.code]),
         "annulled": int(types[EventType.ANNULLERT.code]),
-        "first_created": backend.oslo.format_one(int(created[0]), style) if head else None,
-        "last_created": backend.oslo.format_one(int(created[head - 1]), style) if head else None,
+        "first_created": backend.history.oslo.format_one(int(created[0]), style) if head else None,
+        "last_created": backend.history.oslo.format_one(int(created[head - 1]), style) if head else None,
     }
 
 
@@ -111,7 +108,7 @@ def _seeded_type_counts(request: Request, seeded_head: int) -> npt.NDArray[np.in
     counts: npt.NDArray[np.int64] | None = getattr(state, "dashboard_seeded_types", None)
     if counts is None:
         backend = state.backend
-        counts = _type_counts(backend.log.kind.values[:seeded_head])
+        counts = _type_counts(backend.history.log.kind.values[:seeded_head])
         state.dashboard_seeded_types = counts
     return counts
 
@@ -123,7 +120,7 @@ def _seeded_type_counts(request: Request, seeded_head: int) -> npt.NDArray[np.in
 async def period_history(
     backend: BackendDep, period_id: Annotated[int, Path(ge=0, le=INT64_MAX, description="periodeId")]
 ) -> Response:
-    log = backend.log
+    log = backend.history.log
     head = log.head
     rows = np.flatnonzero(log.period_id.values[:head] == period_id).astype(np.int64, copy=False)
     if len(rows) == 0:
@@ -142,7 +139,7 @@ async def period_history(
         "count": len(rows),
         "shown": len(shown),
         "truncated": len(rows) > len(shown),
-        "hendelser": [orjson.Fragment(text) for text in backend.fragments.fragments(shown)],
+        "hendelser": [orjson.Fragment(text) for text in backend.pages.event_texts(shown)],
     }
     return Response(orjson.dumps(body), media_type=_JSON)
 

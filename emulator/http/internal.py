@@ -38,12 +38,17 @@ def spec_route() -> Route:
 
 async def metrics(request: Request) -> Response:
     backend: Backend = request.app.state.backend
-    head = backend.log.head
-    text = backend.metrics.render(
-        log_size=len(backend.log),
+    head = backend.history.log.head
+    views = backend.harness.consumers.views(head)
+    text = backend.harness.metrics.render(
+        log_size=len(backend.history.log),
         head=head,
-        consumer_lag={view.consumer: view.lag for view in backend.consumers.views(head)},
-        journal_evicted=backend.journal.evicted,
+        consumer_lag={view.consumer: view.lag for view in views},
+        consumer_requests={
+            **{(view.consumer, "feed"): view.requests for view in views if view.requests},
+            **{(view.consumer, "medl"): view.medl_requests for view in views if view.medl_requests},
+        },
+        journal_evicted=backend.harness.journal.evicted,
     )
     return Response(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 

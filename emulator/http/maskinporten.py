@@ -1,113 +1,103 @@
-"""The fake Maskinporten's HTTP face: metadata, JWKS and the token endpoint under the issuer's path."""
+"""The fake Maskinporten's HTTP face: metadata and JWKS under the issuer's path, and its token endpoint."""
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from emulator.backend import Backend
 from emulator.errors import OAuthError
-from emulator.harness.faults import Decision, FaultKind
-from emulator.maskinporten.authorization import AuthorizationServer, TokenRequest
+from emulator.harness import consumer_name
+from emulator.http.pipeline import Answer, Call, Pipeline, first_values
+from emulator.maskinporten import AuthorizationServer, TokenRequest
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 64 * 1024
+JSON = "application/json"
+# RFC 6749 §5.1: token responses must not be cached.
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def issuer_path(server: AuthorizationServer) -> str:
     return urlsplit(server.issuer.issuer).path or "/"
 
 
-def routes(server: AuthorizationServer) -> list[Route]:
-    prefix = issuer_path(server)
-    metadata = orjson.dumps(server.metadata())
+class TokenEndpoint:
+    route = "token"
+    methods = frozenset({"POST"})
+    # Maskinporten is not behind API Management.
+    scope = None
+    api_base = ""
+    echoes_call_id = False
 
-    async def authorization_server_metadata(_: Request) -> Response:
-        return Response(metadata, media_type="application/json")
+    def routes(self, _path: str) -> bool:
+        # The app hands this endpoint its one path only.
+        return True
 
-    async def jwk(request: Request) -> Response:
-        return _json(_backend(request).authorization.issuer.jwks())
+    def __init__(self, server: AuthorizationServer) -> None:
+        self._server = server
 
-    async def token(request: Request) -> Response:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    def parse(self, _first_values: dict[str, str]) -> None:
+        return None
+
+    async def check(self, call: Call, _parsed: None) -> TokenRequest:
+        content_type = (call.header(b"content-type") or "").split(";")[0].strip().lower()
         if content_type != FORM:
             raise OAuthError("invalid_request", f"The token request must be sent as {FORM}")
-        declared = request.headers.get("content-length", "0")
-        if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-            raise OAuthError("invalid_request", "The token request is too large")
-        # Read as it arrives, so a body sent in chunks without a length stops at the limit, not in memory.
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM_BYTES:
-                raise OAuthError("invalid_request", "The token request is too large")
+        body = await _body(call)
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             raise OAuthError("invalid_request", "The token request is not UTF-8") from None
-        form: dict[str, str] = {}
-        for name, value in pairs:
-            form.setdefault(name, value)
-        request_data = TokenRequest(form, TokenRequest.basic(request.headers.get("authorization")))
-        backend = _backend(request)
-        fault = await _fault(backend, request, request_data)
-        if fault is not None and fault.body is not None:
-            return Response(fault.body, status_code=fault.status or 500, headers=fault.headers, media_type=JSON)
-        issued = backend.authorization.token(request_data)
-        # RFC 6749 §5.1: token responses must not be cached.
-        headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-        answer = orjson.dumps(issued.response())
-        if fault is not None and fault.kind is FaultKind.TRUNCATE:
-            return Response(answer[: len(answer) // 2], media_type=JSON, headers=headers)
-        if fault is not None and fault.kind is FaultKind.DROP:
-            return _DroppedResponse(answer, media_type=JSON, headers=headers)
-        return Response(answer, media_type=JSON, headers=headers)
+        request = TokenRequest(first_values(pairs), TokenRequest.basic(call.header(b"authorization")))
+        # Who asks, as the request says: enough to scope a fault and name the journal's consumer.
+        call.consumer = consumer_name(request.claimed_client_id())
+        return request
+
+    def fault_subject(self, _checked: TokenRequest) -> None:
+        return None
+
+    async def respond(self, _call: Call, checked: TokenRequest) -> Answer:
+        issued = self._server.token(checked)
+        return Answer(200, orjson.dumps(issued.response()), _NO_STORE)
+
+
+async def _body(call: Call) -> bytes:
+    """The body, read as it arrives, so one sent in chunks without a length stops at the limit, not in memory."""
+    declared = call.header(b"content-length") or "0"
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise OAuthError("invalid_request", "The token request is too large")
+    body = bytearray()
+    while True:
+        message = await call.receive()
+        if message["type"] != "http.request":
+            raise OAuthError("invalid_request", "The token request ended before its body did")
+        body += message.get("body", b"")
+        if len(body) > MAX_FORM_BYTES:
+            raise OAuthError("invalid_request", "The token request is too large")
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def routes(backend: Backend) -> list[Route]:
+    server = backend.authorization
+    prefix = issuer_path(server)
+    metadata = orjson.dumps(server.metadata())
+
+    async def authorization_server_metadata(_: Request) -> Response:
+        return Response(metadata, media_type=JSON)
+
+    async def jwk(_: Request) -> Response:
+        return Response(orjson.dumps(server.issuer.jwks()), media_type=JSON)
 
     return [
         Route(f"{prefix}.well-known/oauth-authorization-server", authorization_server_metadata, methods=["GET"]),
         Route(f"{prefix}.well-known/openid-configuration", authorization_server_metadata, methods=["GET"]),
         Route(f"{prefix}jwk", jwk, methods=["GET"]),
-        Route(f"{prefix}token", token, methods=["POST"]),
+        # Every method: the pipeline answers API Management's 404 for any but POST, and journals it.
+        Route(f"{prefix}token", Pipeline(backend, TokenEndpoint(server))),
     ]
-
-
-JSON = "application/json"
-
-
-async def _fault(backend: Backend, request: Request, token_request: TokenRequest) -> Decision | None:
-    """The injected fault this token request meets, if any, after its delay; the journal notes it and who asked."""
-    client_id = token_request.claimed_client_id()
-    consumer = f"client:{client_id}" if client_id else None
-    request.state.consumer = consumer
-    if not backend.faults:
-        return None
-    fault = backend.faults.decide(route="token", consumer=consumer, from_number=None)
-    if fault is None:
-        return None
-    request.state.fault = fault.fault_id
-    if fault.delay_ms:
-        await asyncio.sleep(fault.delay_ms / 1000)
-    return fault
-
-
-class _DroppedResponse(Response):
-    """Announces the whole body, sends half and stops: the server closes the connection mid-body."""
-
-    async def __call__(self, _scope: Scope, _receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": "http.response.body", "body": bytes(self.body)[: len(self.body) // 2], "more_body": True})
-
-
-def _backend(request: Request) -> Backend:
-    backend: Backend = request.app.state.backend
-    return backend
-
-
-def _json(content: object, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(content), media_type="application/json", headers=headers)

@@ -7,11 +7,18 @@ from typing import Any, Literal
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from emulator.eventlog.appends import AppendRejectedError, EventDraft
-from emulator.eventlog.events import EventType, Group
-from emulator.eventlog.live import LiveSpec, Pattern
-from emulator.eventlog.timestamps import InstantOutOfRangeError, check_instant, parse_instant
-from emulator.harness.faults import FaultKind, FaultSpec
+from emulator.eventlog import (
+    AppendRejectedError,
+    EventDraft,
+    EventType,
+    Group,
+    InstantOutOfRangeError,
+    LiveSpec,
+    Pattern,
+    check_instant,
+    parse_instant,
+)
+from emulator.harness import FaultKind, FaultSpec
 from emulator.http.admin import BackendDep, clock_of, control_router
 
 OUT_OF_RANGE = "is outside the years 0001-9999 (in Oslo time)"
@@ -54,17 +61,15 @@ class AppendIn(BaseModel):
 
 @router.post("/events", summary="Append explicit or generated events; returns their numbers")
 async def append_events(backend: BackendDep, request: AppendIn) -> dict[str, Any]:
-    now_ms = backend.clock.now_ms()
+    history = backend.history
     try:
         if request.generate:
-            last = int(backend.log.created_ms.values[-1]) if backend.log.head else 0
-            planned = backend.appender.generate([max(now_ms, last)] * request.generate)
+            numbers = history.generate(request.generate)
         else:
-            planned = backend.appender.plan([_draft(event) for event in request.events], now_ms)
+            numbers = history.append(history.plan([_draft(event) for event in request.events]))
     except (AppendRejectedError, ValueError) as error:
         raise HTTPException(400, str(error)) from None
-    numbers = backend.append(planned)
-    return {"first": numbers.start, "last": numbers.stop - 1, "count": len(numbers), "head": backend.log.head}
+    return {"first": numbers.start, "last": numbers.stop - 1, "count": len(numbers), "head": backend.history.log.head}
 
 
 def _draft(event: DraftIn) -> EventDraft:
@@ -115,7 +120,7 @@ async def move_clock(backend: BackendDep, request: ClockIn) -> dict[str, Any]:
             raise HTTPException(400, f"now {request.now!r} is not an ISO 8601 date-time") from None
     else:
         getattr(clock, request.action)()
-    backend.save_clock()
+    backend.history.save_clock()
     return clock_of(backend)
 
 
@@ -128,14 +133,14 @@ class LiveIn(BaseModel):
 
 @router.put("/live", summary="Start (or change) live mode: generated events appended as the clock runs")
 async def start_live(backend: BackendDep, request: LiveIn) -> dict[str, Any]:
-    backend.start_live(LiveSpec(request.rate, request.pattern, request.burst_size, request.seed))
-    assert backend.live is not None
-    return {"live": backend.live.spec.as_dict()}
+    spec = LiveSpec(request.rate, request.pattern, request.burst_size, request.seed)
+    backend.history.start_live(spec)
+    return {"live": spec.as_dict()}
 
 
 @router.delete("/live", summary="Stop live mode")
 async def stop_live(backend: BackendDep) -> dict[str, Any]:
-    backend.live = None
+    backend.history.stop_live()
     return {"live": None}
 
 
@@ -148,33 +153,33 @@ class FaultIn(BaseModel):
     times: int | None = Field(None, ge=1, strict=True, description="The next N matching requests; null until removed.")
     consumer: str | None = Field(None, description='e.g. "client:my-client" or "key:1"')
     from_number: int | None = Field(None, ge=0, strict=True, description="Only requests for this hendelsesnummer.")
-    route: Literal["feed", "token", "any"] = "feed"
+    route: Literal["feed", "medl", "token", "any"] = "feed"
     probability: float = Field(1.0, gt=0, le=1, strict=True)
     seed: int = Field(0, strict=True)
 
 
 @router.get("/faults", summary="Active faults")
 async def list_faults(backend: BackendDep) -> dict[str, Any]:
-    return {"faults": backend.faults.list()}
+    return {"faults": backend.harness.faults.list()}
 
 
 @router.post("/faults", status_code=201, summary="Inject a fault: a status, latency, a dropped connection, a cut page")
 async def add_fault(backend: BackendDep, request: FaultIn) -> dict[str, Any]:
     try:
-        fault_id = backend.faults.add(FaultSpec(**request.model_dump()))
+        fault_id = backend.harness.faults.add(FaultSpec(**request.model_dump()))
     except ValueError as error:
         raise HTTPException(400, str(error)) from None
-    return {"id": fault_id, "faults": backend.faults.list()}
+    return {"id": fault_id, "faults": backend.harness.faults.list()}
 
 
 @router.delete("/faults/{fault_id}", summary="Remove one fault")
 async def remove_fault(backend: BackendDep, fault_id: str) -> dict[str, Any]:
-    if not backend.faults.remove(fault_id):
+    if not backend.harness.faults.remove(fault_id):
         raise HTTPException(404, f"no fault {fault_id}")
-    return {"faults": backend.faults.list()}
+    return {"faults": backend.harness.faults.list()}
 
 
 @router.delete("/faults", summary="Remove every fault")
 async def clear_faults(backend: BackendDep) -> dict[str, Any]:
-    backend.faults.clear()
+    backend.harness.faults.clear()
     return {"faults": []}

@@ -2,16 +2,19 @@
 
 `open` mode (local work) takes any client: a registered one must sign with a key or certificate it
 registered, an unknown one is checked against the `x5c` certificate it sends, or not at all with only a
-`kid`; `strict` mode takes only registered clients, their registered keys and scopes, and requires `jti`.
-Both check everything else Maskinporten checks in an assertion.
+`kid`; `strict` mode takes only registered clients and their registered keys, requires `jti`, and holds an
+`x5c` chain to its validity period and the trust anchors. In both, a registered client gets only its registered
+scopes, and everything else Maskinporten checks in an assertion is checked.
+
+Two clocks: an assertion is signed by the consumer on its own, real clock, so it is judged by `wall_clock`;
+the access tokens issued follow the issuer's (the controlled) clock.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 from urllib.parse import unquote
 
@@ -20,18 +23,15 @@ import jwt
 from emulator.clock import Clock
 from emulator.errors import OAuthError
 from emulator.maskinporten import assertions
+from emulator.maskinporten.certificates import TrustAnchors
 from emulator.maskinporten.clients import Client, ClientRegistry
 from emulator.maskinporten.replay import ReplayGuard
 from emulator.maskinporten.tokens import ALGORITHMS, IssuedToken, TokenIssuer
+from emulator.settings import Mode
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 CLIENT_CREDENTIALS = "client_credentials"
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="maskinporten"'}
-
-
-class Mode(StrEnum):
-    OPEN = "open"
-    STRICT = "strict"
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,24 @@ class TokenRequest:
 
 class AuthorizationServer:
     def __init__(
-        self, issuer: TokenIssuer, clients: ClientRegistry, mode: Mode, clock: Clock, replay: ReplayGuard
+        self,
+        issuer: TokenIssuer,
+        clients: ClientRegistry,
+        mode: Mode,
+        wall_clock: Clock,
+        replay: ReplayGuard,
+        *,
+        issuer_aliases: Sequence[str] = (),
+        trust_anchors: TrustAnchors | None = None,
     ) -> None:
         self.issuer = issuer
         self.clients = clients
         self.mode = mode
-        self._clock = clock
+        self._wall_clock = wall_clock
         self._replay = replay
+        # An assertion's aud may name the issuer or one of the URLs it is also reached by (compose's host side).
+        self.audiences = tuple(dict.fromkeys([issuer.issuer, *issuer_aliases]))
+        self.trust_anchors = trust_anchors or TrustAnchors()
         self._grants: dict[str, Callable[[TokenRequest], IssuedToken]] = {
             JWT_BEARER: self._jwt_bearer,
             CLIENT_CREDENTIALS: self._client_credentials,
@@ -137,18 +148,18 @@ class AuthorizationServer:
             raise OAuthError(
                 "invalid_client", f"Unknown client {client_id!r}: strict mode takes only registered clients"
             )
-        key, client_amr = assertions.signing_key(header, client)
+        # The consumer's clock, not the controlled one: a test that moves the emulator's time must not make a
+        # consumer's freshly signed assertion look stale.
+        now_s = self._wall_clock.now_ms() / 1000
+        strict = self.mode is Mode.STRICT
+        key, client_amr = assertions.signing_key(header, client, self.trust_anchors if strict else None, now_s)
         claims = assertions.verified(assertion, header["alg"], key) if key is not None else unverified
-        assertions.check_claims(
-            claims,
-            audience=self.issuer.issuer,
-            now_s=self._clock.now_ms() / 1000,
-            require_jti=self.mode is Mode.STRICT,
-            replay=self._replay,
+        expires = assertions.check_claims(
+            claims, audiences=self.audiences, now_s=now_s, require_jti=strict, replay=self._replay
         )
         scope = self._granted_scope(client, client_id, claims.get("scope"))
         if "jti" in claims:
-            self._replay.remember(str(claims["jti"]), float(claims["exp"]))
+            self._replay.remember(str(claims["jti"]), expires)
         resource = claims.get("resource")
         return self.issuer.issue(
             client_id=client_id,
@@ -186,7 +197,8 @@ class AuthorizationServer:
         if not isinstance(requested, str) or not requested.split():
             raise OAuthError("invalid_scope", "scope is missing")
         scopes = requested.split()
-        if self.mode is Mode.STRICT and client is not None:
+        # Open mode relaxes which keys sign an assertion, never what a registered client may ask for.
+        if client is not None:
             refused = [scope for scope in scopes if scope not in client.scopes]
             if refused:
                 raise OAuthError("invalid_scope", f"Client {client_id!r} may not ask for {' '.join(refused)}")

@@ -77,6 +77,28 @@ def public_key_of_certificate(der_base64: str) -> rsa.RSAPublicKey:
     return key
 
 
+def public_key_of_pem(pem: str) -> rsa.RSAPublicKey:
+    """An RSA public key from PEM: `BEGIN PUBLIC KEY` (SPKI), `BEGIN RSA PUBLIC KEY` (PKCS#1) or a certificate."""
+    text = pem.strip().encode()
+    if b"PRIVATE KEY-----" in text:
+        raise ValueError("this is a private key: register its public half (openssl rsa -pubout)")
+    if b"-----BEGIN CERTIFICATE-----" in text:
+        key: object = x509.load_pem_x509_certificate(text).public_key()
+    else:
+        key = serialization.load_pem_public_key(text)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("not an RSA public key")
+    return key
+
+
+def der_base64_of_certificate(certificate: str) -> str:
+    """A PEM certificate as the standard base64 DER of `x5c`; base64 DER is returned as it is."""
+    if "-----BEGIN CERTIFICATE-----" in certificate:
+        der = x509.load_pem_x509_certificate(certificate.strip().encode()).public_bytes(serialization.Encoding.DER)
+        return base64.b64encode(der).decode()
+    return certificate
+
+
 def thumbprint(key: rsa.RSAPublicKey) -> str:
     """RFC 7638: sha256 over the canonical JSON of the required members, base64url without padding."""
     numbers = key.public_numbers()

@@ -7,7 +7,6 @@ RSA algorithms on an explicit list, and checks time against the injected clock r
 from __future__ import annotations
 
 import math
-import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -20,10 +19,15 @@ from emulator.clock import Clock
 from emulator.maskinporten.keys import SigningKey
 
 API_SCOPE = "nav:helse/v1/trygdehendelser"
+# The second API a consumer of the feed calls: MEDL's medlemskapsunntak, where each periodeId is looked up.
+MEDL_SCOPE = "nav:medlemskap/v1/medlemskapsunntak"
 ALGORITHMS = ("RS256", "RS384", "RS512")
 CONSUMER_AUTHORITY = "iso6523-actorid-upis"
 NORWEGIAN_ORGANISATION_NUMBER = "0192"
 LEEWAY_SECONDS = 5
+# 9999-12-31T23:59:59Z: a NumericDate beyond it (either way) is no time anyone means, and past about 1e308 it is
+# not even a float; such a claim is refused as unusable rather than compared.
+LATEST_NUMERIC_DATE = 253_402_300_799
 
 Claims = dict[str, Any]
 
@@ -46,15 +50,17 @@ class IssuedToken:
 class TokenIssuer:
     """Signs access tokens with the emulator's key; the JWKS endpoint publishes the public half."""
 
-    def __init__(self, issuer: str, key: SigningKey, clock: Clock, lifetime_seconds: int, rng: random.Random) -> None:
+    def __init__(self, issuer: str, key: SigningKey, clock: Clock, lifetime_seconds: int) -> None:
         self.issuer = issuer
         self.key = key
         self._clock = clock
         self.lifetime_seconds = lifetime_seconds
-        self._rng = rng
 
-    def new_id(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+    @staticmethod
+    def new_id() -> str:
+        """A token id unique to this token, from the OS's randomness: never derived from the log's seed, so two
+        emulators started alike never hand out the same ids (a consumer's replay cache may span both)."""
+        return str(uuid.uuid4())
 
     def issue(
         self,
@@ -191,15 +197,35 @@ class TokenVerifier:
 
 
 def _validity(claims: Claims) -> Validity:
+    times: dict[str, float] = {}
     for name in ("exp", "iat", "nbf"):
-        if name in claims and not is_number(claims[name]):
-            raise InvalidTokenError(f"the {name} claim is not a number")
-    return Validity(float(claims["exp"]), float(claims.get("nbf", -math.inf)), float(claims["iat"]))
+        if name not in claims:
+            continue
+        value = numeric_date(claims[name])
+        if value is None:
+            problem = "is out of range" if is_real_number(claims[name]) else "is not a number"
+            raise InvalidTokenError(f"the {name} claim {problem}")
+        times[name] = value
+    return Validity(times["exp"], times.get("nbf", -math.inf), times["iat"])
 
 
-def is_number(value: object) -> bool:
-    """A JSON number usable as a time: not a boolean, not NaN or infinite."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def is_real_number(value: object) -> bool:
+    """A JSON number that is not a boolean and not NaN (it may still be infinite or far too large for a time)."""
+    if isinstance(value, float):
+        return not math.isnan(value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def numeric_date(value: object) -> float | None:
+    """A JSON number usable as a time (RFC 7519 NumericDate), as a float; None for anything else: a boolean, a
+    string, NaN, an infinity, or a number beyond the year 9999 either way. An int of any size is compared as an
+    int first, so 10**400 is refused rather than overflowing a float conversion."""
+    if not is_real_number(value):
+        return None
+    assert isinstance(value, int | float)
+    if not -LATEST_NUMERIC_DATE <= value <= LATEST_NUMERIC_DATE:  # False for inf too
+        return None
+    return float(value)
 
 
 def granted_scopes(claims: Claims) -> set[str]:

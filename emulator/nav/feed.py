@@ -12,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from emulator.errors import BadRequestError
-from emulator.eventlog.events import GroupFilter
-from emulator.eventlog.log import EventLog, Rows
+from emulator.eventlog import EventLog, GroupFilter, Rows
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 100

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from emulator.eventlog.events import GroupFilter
-from emulator.eventlog.log import EventLog, Rows
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
-from emulator.nav.wire import event_fragments
+from emulator.eventlog import EventLog, GroupFilter, OsloTime, Rows, TimestampStyle, event_fragments
 
 CHUNK_ROWS = 1024
 MAX_CHUNKS = 256  # about 50 MB of text at most
@@ -23,8 +21,13 @@ MAX_PAGES = 1024  # about 20 MB of pages at most
 
 # The request's hendelsesnummer, antallHendelser and filter, and the head it was answered at.
 PageKey = tuple[int, int, GroupFilter, int]
-# A page's body and the numbers of the events it holds (for the consumer view).
-PageAnswer = tuple[bytes, Sequence[int] | Rows]
+
+
+class PageAnswer(NamedTuple):
+    """A page's body and the numbers of the events it holds (what the consumer view counts as delivered)."""
+
+    body: bytes
+    numbers: Sequence[int] | Rows
 
 
 class FragmentCache:

@@ -14,7 +14,7 @@ class InProcessClient:
     """httpx over the ASGI transport, driven from synchronous code on one private event loop.
 
     No lifespan runs, so there is no background ticker: live mode appends what is due when the test calls
-    `app.state.backend.tick_live()`, which makes it as deterministic as the clock the test moves.
+    `app.state.backend.history.tick_live()`, which makes it as deterministic as the clock the test moves.
     """
 
     def __init__(self, app: ASGIApp, *, base_url: str = "http://testserver", **client_options: Any) -> None:

@@ -18,6 +18,7 @@ import httpx
 # Kept as literals so that importing this module costs httpx only; tests pin them to the emulator's own.
 DEFAULT_SUBSCRIPTION_KEY = "local-subscription-key"
 API_SCOPE = "nav:helse/v1/trygdehendelser"
+MEDL_SCOPE = "nav:medlemskap/v1/medlemskapsunntak"
 TEST_CLIENT_ID = "trygdehendelser-test-client"
 FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
 CONTROL = "/_emulator"
@@ -96,6 +97,34 @@ class EmulatorControl:
         token: str = self._call("POST", "/tokens", json=body)["access_token"]
         return token
 
+    def register_client(
+        self,
+        client_id: str,
+        *,
+        scopes: Sequence[str] = (API_SCOPE,),
+        organisation_number: str | None = None,
+        public_keys_pem: Sequence[str] | Mapping[str, str] = (),
+        certificates: Sequence[str] = (),
+        jwks: Sequence[Mapping[str, Any]] = (),
+        client_secret: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a client until the next reset, as if it were in the clients file (public keys only).
+
+        `public_keys_pem` takes PEM public keys: a list (each key's kid is then its RFC 7638 thumbprint) or
+        `{kid: PEM}`; `certificates` PEM or base64 DER certificates, for assertions that send them in `x5c`.
+        """
+        body: dict[str, Any] = {
+            "client_id": client_id,
+            "scopes": list(scopes),
+            "public_keys_pem": dict(public_keys_pem) if isinstance(public_keys_pem, Mapping) else list(public_keys_pem),
+            "certificates": list(certificates),
+            "jwks": [dict(jwk) for jwk in jwks],
+            "client_secret": client_secret,
+        }
+        if organisation_number is not None:
+            body["organisation_number"] = organisation_number
+        return self._call("POST", "/clients", json=body)
+
     def headers(self, **token_options: Any) -> dict[str, str]:
         """`Ocp-Apim-Subscription-Key` and `Authorization: Bearer` with a fresh token (see token() for options).
 
@@ -162,7 +191,8 @@ class EmulatorControl:
     # What consumers did
 
     def journal(self, **filters: Any) -> list[dict[str, Any]]:
-        """Recorded requests, oldest first; filters: consumer, since, until, after, limit."""
+        """Recorded requests: the newest first, or with `after` the next ones oldest first; filters: consumer,
+        since, until, after, limit, order ("newest" or "oldest")."""
         params = {name: value for name, value in filters.items() if value is not None}
         entries: list[dict[str, Any]] = self._call("GET", "/journal", params=params)["entries"]
         return entries

@@ -5,8 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp
 
 from emulator.backend import Backend
-from emulator.gateway.admission import parse_subscription_keys
-from emulator.maskinporten.tokens import API_SCOPE
+from emulator.maskinporten import API_SCOPE
 
 TEST_CLIENT_ID = "trygdehendelser-test-client"
 
@@ -21,5 +20,5 @@ def api_headers(app: ASGIApp, *, scope: str = API_SCOPE, lifetime_seconds: int =
         client_amr="private_key_jwt",
         lifetime_seconds=lifetime_seconds,
     )
-    key = parse_subscription_keys(backend.settings.subscription_keys)[0]
+    key = backend.settings.accepted_subscription_keys[0]
     return {"Ocp-Apim-Subscription-Key": key, "Authorization": f"Bearer {token.access_token}"}

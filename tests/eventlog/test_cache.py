@@ -15,13 +15,13 @@ from emulator import configuration
 from emulator.configuration import SettingsError
 from emulator.eventlog import cache as cache_module
 from emulator.eventlog.cache import CacheError, LogCache
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.events import EventType, Group, NewEvent
 from emulator.eventlog.generator import GENERATOR_VERSION, Recipe, generate
 from emulator.eventlog.log import EventLog
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
-from emulator.nav.wire import event_fragments
-from emulator.settings import Settings
+from emulator.eventlog.timestamps import OsloTime
+from emulator.settings import Settings, TimestampStyle
 
 RECIPE = Recipe(seed=5, events=3000)
 

@@ -7,12 +7,13 @@ import hashlib
 import pytest
 
 from emulator.eventlog import digest as digest_module
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.digest import LogDigest, log_digest
 from emulator.eventlog.events import EventType, Group, NewEvent
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.log import EventLog
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
-from emulator.nav.wire import event_fragments
+from emulator.eventlog.timestamps import OsloTime
+from emulator.settings import TimestampStyle
 
 
 def spelled_out_digest(log: EventLog) -> str:

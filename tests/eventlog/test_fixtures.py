@@ -16,7 +16,6 @@ from emulator.cli import main
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.fixture import PRESETS, FixtureError, load_seeded_log
 from emulator.eventlog.identities import IdentityKind, validate_synthetic
-from emulator.settings import Settings
 from tests.servers import PYTHON_M, STARTUP_SECONDS
 
 Json = dict[str, Any]
@@ -68,13 +67,13 @@ def test_the_small_preset_covers_every_edge_it_promises() -> None:
 
 
 def test_the_small_preset_loads_as_the_log_it_lists() -> None:
-    seeded = load_seeded_log(Settings(fixture="small"))
+    seeded = load_seeded_log("small", seed=1, events=10_000)
     assert seeded.log.head == len(_preset("small")["hendelser"])
     assert seeded.description == "fixture small"
 
 
 def test_the_empty_preset_has_no_events_and_the_large_one_is_a_recipe_for_a_million() -> None:
-    assert load_seeded_log(Settings(fixture="empty")).log.head == 0
+    assert load_seeded_log("empty", seed=1, events=10_000).log.head == 0
     large = _preset("large")
     assert large["format"] == "trygdehendelser-emulator/recipe"
     assert large["recipe"]["events"] >= 1_000_000
@@ -86,9 +85,9 @@ def test_generate_writes_a_preset_as_a_fixture_that_loads_back_to_the_same_log(
 ) -> None:
     written = tmp_path / f"{preset}.json"
     assert main(["generate", "--fixture", preset, "--output", str(written)]) == 0
-    original = load_seeded_log(Settings(fixture=preset)).log
+    original = load_seeded_log(preset, seed=1, events=10_000).log
     assert log_digest(original) in capsys.readouterr().err
-    reloaded = load_seeded_log(Settings(fixture=str(written)))
+    reloaded = load_seeded_log(str(written), seed=1, events=10_000)
     assert log_digest(reloaded.log) == log_digest(original)
     assert json.loads(written.read_text())["digest"] == log_digest(original)
 
@@ -163,7 +162,7 @@ def test_a_fixture_that_cannot_be_a_log_is_refused_with_what_is_wrong(
     document: Json, message: str, tmp_path: Path
 ) -> None:
     with pytest.raises(FixtureError, match=message.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
-        load_seeded_log(Settings(fixture=_write(tmp_path, document)))
+        load_seeded_log(_write(tmp_path, document), seed=1, events=10_000)
 
 
 def test_serve_with_a_fixture_it_cannot_use_says_why_without_a_traceback(tmp_path: Path) -> None:

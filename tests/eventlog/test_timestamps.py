@@ -10,7 +10,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle, parse_instant
+from emulator.eventlog.timestamps import OsloTime, parse_instant
+from emulator.settings import TimestampStyle
 
 _OSLO = ZoneInfo("Europe/Oslo")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
@@ -16,10 +15,10 @@ from emulator.gateway.admission import (
     Admission,
     Credentials,
     Gateway,
-    parse_subscription_keys,
 )
 from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.tokens import API_SCOPE, TokenIssuer, TokenVerifier, TrustedIssuer
+from emulator.settings import Settings
 from tests.tokencraft import NOW, NOW_MS, rs256, rsa_key
 
 ISSUER = "https://maskinporten.test/"
@@ -30,7 +29,7 @@ SIGNING_KEY = SigningKey.of(KEY)
 
 def make_gateway(keys: tuple[str, ...] = ("nøkkel",)) -> tuple[Gateway, TokenIssuer]:
     clock = ControlledClock(frozen_at_ms=NOW_MS)
-    issuer = TokenIssuer(ISSUER, SIGNING_KEY, clock, 120, random.Random(1))
+    issuer = TokenIssuer(ISSUER, SIGNING_KEY, clock, 120)
     own = TrustedIssuer(ISSUER, lambda kid: KEY.public_key() if kid == SIGNING_KEY.kid else None)
     return Gateway(keys, TokenVerifier([own], clock)), issuer
 
@@ -51,7 +50,7 @@ def credentials(key: str | None = "nøkkel", authorization: str | None = None, r
 
 def refusal(gateway: Gateway, presented: Credentials) -> tuple[int, str, dict[str, str]]:
     with pytest.raises(GatewayError) as caught:
-        gateway.admit(presented)
+        gateway.admit(presented, API_SCOPE)
     return caught.value.status, caught.value.message, caught.value.headers
 
 
@@ -68,7 +67,7 @@ def refusal(gateway: Gateway, presented: Credentials) -> tuple[int, str, dict[st
 def test_the_subscription_key_comes_from_the_header_before_the_query(
     headers: dict[str, str], query: dict[str, str], expected: str | None
 ) -> None:
-    presented = Credentials.from_request({**headers, "authorization": "Bearer x"}, query.get, REALM)
+    presented = Credentials.from_request(headers.get("ocp-apim-subscription-key"), query, "Bearer x", REALM)
     assert presented == Credentials(subscription_key=expected, authorization="Bearer x", realm=REALM)
 
 
@@ -78,12 +77,12 @@ def test_the_subscription_key_comes_from_the_header_before_the_query(
     ids=["empty", "one", "spaces-and-empties", "only-commas"],
 )
 def test_subscription_keys_are_a_comma_separated_list(text: str, keys: list[str]) -> None:
-    assert list(parse_subscription_keys(text)) == keys
+    assert list(Settings(subscription_keys=text).accepted_subscription_keys) == keys
 
 
 def test_an_admitted_request_names_its_key_and_the_tokens_client() -> None:
     gateway, issuer = make_gateway(("a", "nøkkel"))
-    assert gateway.admit(credentials(authorization=f"Bearer {token(issuer)}")) == Admission("nøkkel", "klient")
+    assert gateway.admit(credentials(authorization=f"Bearer {token(issuer)}"), API_SCOPE) == Admission(2, "klient")
 
 
 @pytest.mark.parametrize(
@@ -102,7 +101,7 @@ def test_the_client_is_client_id_then_azp_then_sub(claims: dict[str, Any], clien
     forged = rs256(
         KEY, {"iss": ISSUER, "iat": NOW, "exp": NOW + 60, "scope": API_SCOPE, **claims}, {"kid": SIGNING_KEY.kid}
     )
-    assert gateway.admit(credentials(authorization=f"Bearer {forged}")).client_id == client_id
+    assert gateway.admit(credentials(authorization=f"Bearer {forged}"), API_SCOPE).client_id == client_id
 
 
 def test_the_first_failing_check_decides_key_then_token_then_scope() -> None:
@@ -134,7 +133,7 @@ def test_the_first_failing_check_decides_key_then_token_then_scope() -> None:
 def test_the_bearer_header_is_read_leniently_as_rfc_6750_allows(authorization: str) -> None:
     gateway, issuer = make_gateway()
     presented = credentials(authorization=authorization.format(token=token(issuer)))
-    assert gateway.admit(presented).client_id == "klient"
+    assert gateway.admit(presented, API_SCOPE).client_id == "klient"
 
 
 def test_a_tab_is_no_separator_after_bearer() -> None:

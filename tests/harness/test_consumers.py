@@ -161,7 +161,22 @@ def test_as_dict_is_json_shaped() -> None:
         "requests": 2,
         "requests_by_status": {"200": 1, "429": 1},
         "last_seen_ms": _T0,
+        "medl_requests": 0,
+        "medl_requests_by_status": {},
     }
+
+
+def test_medl_look_ups_are_counted_beside_feed_reads_and_move_no_progress() -> None:
+    tracker, _ = _tracker()
+    _read(tracker, "client:a", [1, 2], head=5, size=2)
+    tracker.observe_lookup("client:a", status=200, at_ms=_T0 + 1)
+    tracker.observe_lookup("client:a", status=404, at_ms=_T0 + 2)
+    tracker.observe_lookup("client:b", status=200, at_ms=_T0 + 3)
+    view = _view(tracker, "client:a", 5)
+    assert (view.requests, view.medl_requests, view.medl_requests_by_status) == (1, 2, {200: 1, 404: 1})
+    assert (view.caught_up_to, view.last_seen_ms) == (2, _T0 + 2)
+    only_lookups = _view(tracker, "client:b", 5)
+    assert (only_lookups.requests, only_lookups.caught_up_to, only_lookups.medl_requests) == (0, 0, 1)
 
 
 def test_reset_forgets_everyone() -> None:

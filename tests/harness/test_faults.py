@@ -7,9 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from emulator.errors import GatewayError
+from emulator.errors import GatewayError, error_body
 from emulator.harness.faults import Decision, FaultKind, Faults, FaultSpec
-from emulator.nav.wire import error_body
 
 FEED: dict[str, Any] = {"route": "feed", "consumer": "key:1", "from_number": 1}
 TOKEN: dict[str, Any] = {"route": "token", "consumer": "client:my-client", "from_number": None}
@@ -153,7 +152,7 @@ def test_a_status_body_has_the_same_bytes_as_the_gateways_own_errors(status: int
     assert decision is not None
     assert decision.body is not None
     message = orjson.loads(decision.body)["message"]
-    rendered = error_body(GatewayError(status, message), path="/x", timestamp="unused")
+    rendered = error_body(GatewayError(status, message), path="/x", now_ms=0)
     assert decision.body == rendered
 
 

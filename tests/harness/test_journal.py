@@ -57,6 +57,8 @@ def test_an_entry_keeps_what_the_caller_gave() -> None:
         seconds=0.00025,
         consumer="key:1",
         fault="f-7",
+        call_id="kall-1",
+        consumer_id="min-app",
     )
     (entry,) = journal.entries()
     assert entry.sequence == sequence
@@ -70,6 +72,8 @@ def test_an_entry_keeps_what_the_caller_gave() -> None:
         "latency_ms": 0.25,
         "consumer": "key:1",
         "fault": "f-7",
+        "call_id": "kall-1",
+        "consumer_id": "min-app",
     }
 
 
@@ -205,3 +209,18 @@ def test_a_long_query_is_kept_cut_short_saying_how_much_was_cut() -> None:
     )
     (entry,) = journal.entries()
     assert entry.query == "a" * MAX_QUERY_CHARS + "… (10 more characters)"
+
+
+def test_newest_first_gives_the_last_requests_newest_first() -> None:
+    journal = Journal(100)
+    for number in range(1, 31):
+        journal.record(at_ms=number, method="GET", path="/p", query="", status=200, seconds=0.0, consumer=None)
+    assert [entry.sequence for entry in journal.entries(limit=3, newest_first=True)] == [30, 29, 28]
+    assert [entry.sequence for entry in journal.entries(limit=3)] == [1, 2, 3]
+
+
+def test_newest_first_after_a_sequence_stops_at_it() -> None:
+    journal = Journal(100)
+    for number in range(1, 11):
+        journal.record(at_ms=number, method="GET", path="/p", query="", status=200, seconds=0.0, consumer=None)
+    assert [entry.sequence for entry in journal.entries(after=7, newest_first=True)] == [10, 9, 8]

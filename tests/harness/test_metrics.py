@@ -125,6 +125,7 @@ def test_every_family_has_help_and_type_even_before_any_request() -> None:
         "trygdehendelser_log_events": "gauge",
         "trygdehendelser_log_head": "gauge",
         "trygdehendelser_consumer_lag": "gauge",
+        "trygdehendelser_consumer_requests_total": "counter",
         "trygdehendelser_journal_evicted_total": "counter",
     }
     assert all(family.help for family in families.values())
@@ -342,6 +343,7 @@ def test_the_served_exposition_is_read_by_prometheus_own_parser(signing_key_file
         "trygdehendelser_log_events": "gauge",
         "trygdehendelser_log_head": "gauge",
         "trygdehendelser_consumer_lag": "gauge",
+        "trygdehendelser_consumer_requests": "counter",
         "trygdehendelser_journal_evicted": "counter",
     }
     requests = {
@@ -359,5 +361,8 @@ def test_the_served_exposition_is_read_by_prometheus_own_parser(signing_key_file
     (lag,) = families["trygdehendelser_consumer_lag"].samples
     assert lag.labels == {"consumer": "client:trygdehendelser-test-client"}
     assert lag.value == 0, "the second page reached the head"
+    (consumer_requests,) = families["trygdehendelser_consumer_requests"].samples
+    assert consumer_requests.labels == {"consumer": "client:trygdehendelser-test-client", "route": "feed"}
+    assert consumer_requests.value == 2
     (evicted,) = families["trygdehendelser_journal_evicted"].samples
     assert evicted.value == 1, "four requests, a journal of three"

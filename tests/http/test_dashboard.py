@@ -286,3 +286,25 @@ def test_the_helpers_want_the_admin_token(guarded: InProcessClient, helper: str)
     assert answer.status_code == 200, answer.text
     if helper == "config":
         assert answer.json()["subscription_key"] == "local-subscription-key"
+
+
+def _as_the_dashboard(http: InProcessClient) -> dict[str, str]:
+    """The credentials the page reads the feed with: the first key and a token minted for its own client."""
+    token = http.post("/_emulator/tokens", json={"client_id": "emulator-dashboard"}).json()["access_token"]
+    return {"Ocp-Apim-Subscription-Key": "first-key", "Authorization": f"Bearer {token}"}
+
+
+def test_the_dashboards_reads_are_no_consumer(emulator: InProcessClient) -> None:
+    assert emulator.get(FEED, params={"hendelsesnummer": 1}, headers=_as_the_dashboard(emulator)).status_code == 200
+    assert emulator.get("/_emulator/consumers").json()["consumers"] == []
+    # They are requests all the same: the journal shows them.
+    assert emulator.get("/_emulator/journal").json()["entries"][0]["consumer"] == "client:emulator-dashboard"
+
+
+def test_a_fault_meant_for_the_consumer_under_test_never_hits_the_dashboard(emulator: InProcessClient) -> None:
+    emulator.post("/_emulator/faults", json={"kind": "status", "status": 503}).raise_for_status()
+    assert emulator.get(FEED, params={"hendelsesnummer": 1}, headers=_as_the_dashboard(emulator)).status_code == 200
+    emulator.post(
+        "/_emulator/faults", json={"kind": "status", "status": 502, "consumer": "client:emulator-dashboard"}
+    ).raise_for_status()
+    assert emulator.get(FEED, params={"hendelsesnummer": 1}, headers=_as_the_dashboard(emulator)).status_code == 502

@@ -40,7 +40,7 @@ def test_a_dropped_feed_page_closes_the_connection_part_way_through_the_body(bas
     with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|without sending complete"):
         _feed(base_url)
     assert _feed(base_url).status_code == 200, "the next request gets its page"
-    journal = httpx.get(f"{base_url}/_emulator/journal").json()["entries"]
+    journal = httpx.get(f"{base_url}/_emulator/journal?order=oldest").json()["entries"]
     feed_entries = [(entry["status"], entry["fault"]) for entry in journal if entry["path"] == FEED]
     assert feed_entries == [(200, "f1"), (200, None)]
 
@@ -51,7 +51,7 @@ def test_a_dropped_token_response_closes_the_connection_part_way_through_the_bod
     with pytest.raises(httpx.RemoteProtocolError, match=r"incomplete|without sending complete"):
         httpx.post(f"{base_url}/maskinporten/token", data=DEMO_GRANT)
     assert httpx.post(f"{base_url}/maskinporten/token", data=DEMO_GRANT).status_code == 200
-    journal = httpx.get(f"{base_url}/_emulator/journal").json()["entries"]
+    journal = httpx.get(f"{base_url}/_emulator/journal?order=oldest").json()["entries"]
     assert [(entry["status"], entry["consumer"], entry["fault"]) for entry in journal] == [
         (200, "client:trygdehendelser-demo", "f1"),
         (200, "client:trygdehendelser-demo", None),

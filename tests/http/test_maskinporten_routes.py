@@ -500,7 +500,7 @@ def test_the_client_without_the_api_scope_gets_a_token_the_gateway_refuses_with_
 ) -> None:
     data = {"grant_type": "client_credentials", "client_id": "uten-tilgang", "client_secret": "demo-secret"}
     token = maskinporten.request("POST", TOKEN, data=data).json()["access_token"]
-    assert claims_of(token)["scope"] == "nav:medlemskap/v1/medlemskapsunntak"
+    assert claims_of(token)["scope"] == "nav:annet/v1/noe"
     feed = maskinporten.request("GET", FEED, headers={**SUBSCRIPTION, "Authorization": f"Bearer {token}"})
     assert feed.status_code == 403
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from starlette.types import Message
 
 from emulator.http.feed import FEED_PATH as FEED
-from emulator.http.feed import FeedEndpoint
+from emulator.http.pipeline import Pipeline
 from emulator.testing import InProcessClient, api_headers
 
 SPRING_FIELDS = ["timestamp", "status", "error", "message", "path"]
@@ -277,11 +277,11 @@ def test_any_query_string_gets_a_page_or_springs_400_naming_a_parameter(
 
 
 def test_only_short_query_strings_are_kept_parsed(app: FastAPI, client: InProcessClient) -> None:
-    endpoint = app.feed  # type: ignore[attr-defined]
-    assert isinstance(endpoint, FeedEndpoint)
+    pipeline = app.hot_path  # type: ignore[attr-defined]
+    assert isinstance(pipeline, Pipeline)
     short = "hendelsesnummer=3&antallHendelser=2"
     long = f"{short}&ukjent={'x' * 4_000}"
     for query in (short, long):
         assert [event["hendelsesnummer"] for event in client.get(f"{FEED}?{query}").json()["hendelser"]] == [3, 4]
-    assert short.encode() in endpoint._queries
-    assert long.encode() not in endpoint._queries
+    assert short.encode() in pipeline._queries
+    assert long.encode() not in pipeline._queries

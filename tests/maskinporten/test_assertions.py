@@ -19,7 +19,7 @@ ISSUER = "http://127.0.0.1:8080/maskinporten/"
 
 def check(claims: dict[str, Any], *, require_jti: bool = False, replay: ReplayGuard | None = None) -> None:
     guard = replay or ReplayGuard(ControlledClock(frozen_at_ms=NOW_MS))
-    assertions.check_claims(claims, audience=ISSUER, now_s=NOW, require_jti=require_jti, replay=guard)
+    assertions.check_claims(claims, audiences=(ISSUER,), now_s=NOW, require_jti=require_jti, replay=guard)
 
 
 def test_a_well_formed_assertion_passes_every_rule() -> None:
@@ -80,7 +80,11 @@ def test_a_signature_by_another_key_does_not_verify() -> None:
 
 @pytest.mark.parametrize(
     ("header", "reason"),
-    [({}, "needs kid or x5c"), ({"x5c": "abc"}, "x5c must be a list"), ({"x5c": ["AAAA"]}, "not an RSA certificate")],
+    [
+        ({}, "needs kid or x5c"),
+        ({"x5c": "abc"}, "x5c must be a list"),
+        ({"x5c": ["AAAA"]}, "not a base64 DER certificate"),
+    ],
     ids=["neither", "x5c-not-list", "x5c-garbage"],
 )
 def test_an_assertion_without_a_usable_key_reference_is_refused(header: dict[str, Any], reason: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import random
 from typing import Any
 
 import pytest
@@ -15,18 +14,22 @@ from cryptography.x509.oid import NameOID
 
 from emulator.clock import ControlledClock
 from emulator.errors import OAuthError
-from emulator.maskinporten.assertions import ASSERTION_CLOCK_SKEW_SECONDS, ASSERTION_MAX_LIFETIME_SECONDS
+from emulator.maskinporten.assertions import (
+    ASSERTION_CLOCK_SKEW_SECONDS,
+    ASSERTION_MAX_LIFETIME_SECONDS,
+    INVALID_AUDIENCE,
+)
 from emulator.maskinporten.authorization import (
     CLIENT_CREDENTIALS,
     JWT_BEARER,
     AuthorizationServer,
-    Mode,
     TokenRequest,
 )
 from emulator.maskinporten.clients import DEFAULT_ORGANISATION, Client, ClientRegistry
 from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.replay import ReplayGuard
-from emulator.maskinporten.tokens import API_SCOPE, TokenIssuer
+from emulator.maskinporten.tokens import API_SCOPE, MEDL_SCOPE, TokenIssuer
+from emulator.settings import Mode
 from tests.tokencraft import (
     NOW,
     NOW_MS,
@@ -62,7 +65,7 @@ SECRETLESS = Client(client_id="uten-hemmelighet", scopes=frozenset({API_SCOPE}))
 
 def make_server(mode: Mode = Mode.OPEN, lifetime: int = 120) -> tuple[AuthorizationServer, ControlledClock]:
     clock = ControlledClock(frozen_at_ms=NOW_MS)
-    issuer = TokenIssuer(ISSUER, SigningKey.of(rsa_key("emulator")), clock, lifetime, random.Random(1))
+    issuer = TokenIssuer(ISSUER, SigningKey.of(rsa_key("emulator")), clock, lifetime)
     clients = ClientRegistry([REGISTERED, SECRETLESS])
     return AuthorizationServer(issuer, clients, mode, clock, ReplayGuard(clock)), clock
 
@@ -216,10 +219,10 @@ def test_an_assertion_at_the_limits_is_accepted(changes: dict[str, Any]) -> None
         ({"iat": NOW + 11, "exp": NOW + 60}, "Invalid assertion: iat is +11 s from the server's time"),
         ({"iat": NOW - 10, "exp": NOW}, "Invalid assertion: it has expired"),
         ({"exp": NOW - 1, "iat": NOW - 10}, "Invalid assertion: it has expired"),
-        ({"aud": f"{ISSUER}token"}, f"Invalid assertion: aud must be '{ISSUER}'"),
-        ({"aud": ISSUER.rstrip("/")}, f"Invalid assertion: aud must be '{ISSUER}'"),
-        ({"aud": [ISSUER, "https://other.example/"]}, f"Invalid assertion: aud must be '{ISSUER}'"),
-        ({"aud": None}, f"Invalid assertion: aud must be '{ISSUER}', was None"),
+        ({"aud": f"{ISSUER}token"}, f"{INVALID_AUDIENCE}: aud must be '{ISSUER}'"),
+        ({"aud": ISSUER.rstrip("/")}, f"{INVALID_AUDIENCE}: aud must be '{ISSUER}'"),
+        ({"aud": [ISSUER, "https://other.example/"]}, f"{INVALID_AUDIENCE}: aud must be '{ISSUER}'"),
+        ({"aud": None}, f"{INVALID_AUDIENCE}: aud must be '{ISSUER}', was None"),
         ({"iat": None}, "Invalid assertion: iat and exp must both be present, as numbers"),
         ({"exp": None}, "Invalid assertion: iat and exp must both be present, as numbers"),
         ({"exp": str(NOW + 60)}, "Invalid assertion: iat and exp must both be present, as numbers"),
@@ -535,15 +538,30 @@ def test_strict_mode_refuses_what_the_client_is_not_registered_for(
     assert refusal(server, bearer(assertion(**changes))) == refused
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [{"iss": "ukjent"}, {"scope": "nav:fremmed"}],
-    ids=["unknown-client", "scope-the-client-lacks"],
-)
-def test_open_mode_takes_any_client_and_any_scope(changes: dict[str, Any]) -> None:
+@pytest.mark.parametrize("scope", [API_SCOPE, "nav:fremmed", f"{API_SCOPE} {MEDL_SCOPE}"], ids=["api", "any", "both"])
+def test_open_mode_gives_an_unknown_client_what_it_asks_for(scope: str) -> None:
     server, _ = make_server()
-    token = rs256(rsa_key("unknown"), claims(**changes), {"kid": "k"}) if "iss" in changes else assertion(**changes)
-    assert server.token(bearer(token)).scope == changes.get("scope", API_SCOPE)
+    token = rs256(rsa_key("unknown"), claims(iss="ukjent", scope=scope), {"kid": "k"})
+    assert server.token(bearer(token)).scope == scope
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+@pytest.mark.parametrize(
+    ("scope", "refused"),
+    [("nav:fremmed", "nav:fremmed"), (f"{API_SCOPE} {MEDL_SCOPE}", MEDL_SCOPE)],
+    ids=["unregistered", "one-of-two"],
+)
+def test_a_registered_client_gets_only_its_registered_scopes_in_every_mode(
+    mode: Mode, scope: str, refused: str
+) -> None:
+    server, _ = make_server(mode)
+    assert refusal(server, bearer(assertion(scope=scope))) == (
+        "invalid_scope",
+        400,
+        f"Client 'registrert' may not ask for {refused}",
+    )
+    basic = TokenRequest({"grant_type": CLIENT_CREDENTIALS, "scope": scope}, ("registrert", "hemmelig"))
+    assert refusal(server, basic)[0] == "invalid_scope"
 
 
 def test_open_mode_still_wants_a_scope() -> None:
@@ -653,3 +671,32 @@ def test_malformed_http_basic_credentials_are_invalid_client_401(authorization: 
     with pytest.raises(OAuthError) as caught:
         TokenRequest.basic(authorization)
     assert (caught.value.error, caught.value.status, caught.value.message) == ("invalid_client", 401, description)
+
+
+def test_an_assertion_may_name_an_alias_of_the_issuer_as_aud_and_the_token_names_the_issuer() -> None:
+    clock = ControlledClock(frozen_at_ms=NOW_MS)
+    issuer = TokenIssuer(ISSUER, SigningKey.of(rsa_key("emulator")), clock, 120)
+    alias = "http://localhost:8080/maskinporten/"
+    server = AuthorizationServer(
+        issuer, ClientRegistry([REGISTERED]), Mode.STRICT, clock, ReplayGuard(clock), issuer_aliases=[alias]
+    )
+    assert access_claims(server, bearer(assertion(aud=alias)))["iss"] == ISSUER
+    assert access_claims(server, bearer(assertion(aud=[ISSUER])))["iss"] == ISSUER
+    error, _, message = refusal(server, bearer(assertion(aud="http://localhost:8080/annet/")))
+    assert error == "invalid_grant"
+    assert message == (f"{INVALID_AUDIENCE}: aud must be '{ISSUER}' or '{alias}', was 'http://localhost:8080/annet/'")
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"nbf": NOW + ASSERTION_CLOCK_SKEW_SECONDS + 1}, "Invalid assertion: it is not valid yet (nbf)"),
+        ({"nbf": "now"}, "Invalid assertion: nbf must be a number, a time before the year 10000"),
+        ({"iat": 10**400}, "Invalid assertion: iat and exp must be times before the year 10000"),
+        ({"exp": -(10**400)}, "Invalid assertion: iat and exp must be times before the year 10000"),
+    ],
+    ids=["nbf-ahead", "nbf-text", "iat-huge", "exp-huge-negative"],
+)
+def test_an_assertions_times_are_judged_without_overflow(changes: dict[str, Any], reason: str) -> None:
+    server, _ = make_server()
+    assert refusal(server, bearer(assertion(**changes))) == ("invalid_grant", 400, reason)

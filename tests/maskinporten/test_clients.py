@@ -12,7 +12,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from emulator.maskinporten.clients import DEFAULT_ORGANISATION, Client, ClientRegistry, client_from_dict
 from emulator.maskinporten.keys import same_key
-from emulator.maskinporten.tokens import API_SCOPE
+from emulator.maskinporten.tokens import API_SCOPE, MEDL_SCOPE
 from tests.tokencraft import jwk_of, kid_of, rsa_key, self_signed_certificate
 
 
@@ -23,7 +23,7 @@ def bundled() -> ClientRegistry:
 def test_the_bundled_demo_client_may_read_the_feed_with_its_documented_secret() -> None:
     demo = bundled().get("trygdehendelser-demo")
     assert demo is not None
-    assert demo.scopes == {API_SCOPE}
+    assert demo.scopes == {API_SCOPE, MEDL_SCOPE}
     assert demo.organisation_number == "310000019"
     assert demo.secret_matches("demo-secret")
     assert demo.jwks == ()
@@ -111,9 +111,11 @@ def test_a_bad_entry_is_refused_naming_the_client(entry: dict[str, Any], message
         client_from_dict(entry)
 
 
-def test_an_entry_without_client_id_is_refused() -> None:
-    with pytest.raises(KeyError):
-        client_from_dict({"scopes": [API_SCOPE]})
+@pytest.mark.parametrize("client_id", [None, "", 7], ids=["missing", "empty", "a-number"])
+def test_an_entry_without_a_client_id_string_is_refused(client_id: object) -> None:
+    entry = {"scopes": [API_SCOPE]} if client_id is None else {"client_id": client_id}
+    with pytest.raises(ValueError, match="a client needs a client_id"):
+        client_from_dict(entry)
 
 
 def test_a_numeric_organisation_number_is_read_as_text() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +22,7 @@ from emulator.maskinporten.trust import (
     REFRESH_SECONDS,
     RETRY_SECONDS,
     IssuerConfig,
+    RemoteKeys,
     parse_trusted_issuers,
     trusted_issuer,
 )
@@ -163,10 +166,16 @@ def test_a_token_of_an_issuer_trusted_by_file_passes_the_gateway(fresh_app: AppF
     assert feed(app, own_token(app))[0] == 200
 
 
+def until_accepted(app: FastAPI, token: str) -> None:
+    """Wait (reading the feed, with a deadline) until the key set fetched in the background lets `token` in."""
+    deadline = time.monotonic() + 15
+    while feed(app, token)[0] != 200:
+        assert time.monotonic() < deadline, "the other issuer's keys never arrived"
+
+
 def test_a_token_of_an_issuer_trusted_by_url_passes_the_gateway(fresh_app: AppFactory, jwks_server: JwksServer) -> None:
     app = trusting(fresh_app, jwks_server.url)
-    assert jwks_server.requests == []  # fetched when first needed: the other server may start later
-    assert feed(app, other_token())[0] == 200
+    until_accepted(app, other_token())  # fetched in the background from the start
     assert feed(app, other_token(azp="igjen"))[0] == 200
     assert jwks_server.requests == ["/jwks"]  # and then cached
     assert feed(app, own_token(app))[0] == 200
@@ -190,6 +199,7 @@ def test_a_bad_token_of_a_trusted_issuer_is_refused(
     fresh_app: AppFactory, jwks_source: str, token: Any, reason: str
 ) -> None:
     app = trusting(fresh_app, jwks_source)
+    until_accepted(app, other_token())
     status, body = feed(app, token())
     assert status == 401
     assert body["message"].endswith(reason)
@@ -293,3 +303,85 @@ def test_a_key_that_cannot_be_read_leaves_the_rest_of_a_fetched_set_usable(jwks_
     key_for, _ = remote(jwks_server)
     assert key_for("brukket") is None
     assert key_for(OTHER_KID) is not None
+
+
+# --- a slow JWKS endpoint never holds up the server ----------------------------------------------------
+
+
+@dataclass
+class SlowJwksServer:
+    """A JWKS endpoint that holds every answer until the test releases it (it blocks in its own thread)."""
+
+    url: str
+    asked: threading.Event
+    release: threading.Event
+
+
+@pytest.fixture
+def slow_jwks_server() -> Iterator[SlowJwksServer]:
+    asked, release = threading.Event(), threading.Event()
+    document = json.dumps({"keys": [jwk_of(OTHER)]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.set()
+            release.wait(30)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+    thread.start()
+    state = SlowJwksServer(f"http://127.0.0.1:{server.server_address[1]}/jwks", asked, release)
+    try:
+        yield state
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_hanging_jwks_url_holds_up_no_request(fresh_app: AppFactory, slow_jwks_server: SlowJwksServer) -> None:
+    """While the other issuer's JWKS hangs, the feed answers: its own tokens pass, the other's get a prompt 401."""
+    app = trusting(fresh_app, slow_jwks_server.url)
+    assert slow_jwks_server.asked.wait(10), "the emulator never asked for the key set"
+    # The fetch is now held by the slow server: nothing the feed does may wait for it.
+    own = own_token(app)
+    with InProcessClient(app) as http:
+        for _ in range(20):
+            assert (
+                http.get(
+                    FEED,
+                    headers={"Ocp-Apim-Subscription-Key": "local-subscription-key", "Authorization": f"Bearer {own}"},
+                ).status_code
+                == 200
+            )
+    status, body = feed(app, other_token())
+    assert status == 401
+    assert body["message"].endswith(f"No trusted issuer has a key with kid '{OTHER_KID}'.")
+    assert not slow_jwks_server.release.is_set()  # all of the above ran while the fetch hung
+    slow_jwks_server.release.set()
+    until_accepted(app, other_token())
+
+
+async def _key_on_the_loop(keys: RemoteKeys, kid: str) -> object:
+    return keys.key_for(kid)
+
+
+def test_on_the_event_loop_a_kid_being_fetched_is_unknown_at_once_and_off_it_the_fetch_is_awaited(
+    slow_jwks_server: SlowJwksServer,
+) -> None:
+    keys = RemoteKeys(slow_jwks_server.url)
+    assert slow_jwks_server.asked.wait(10)
+    assert asyncio.run(_key_on_the_loop(keys, OTHER_KID)) is None
+    slow_jwks_server.release.set()
+    key = keys.key_for(OTHER_KID)  # this thread runs no event loop: it waits for the fetch
+    assert key is not None
+    assert same_key(key, OTHER.public_key())

@@ -12,13 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.errors import BadRequestError, Envelope
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.events import EventType, Group, GroupFilter, NewEvent
 from emulator.eventlog.generator import Recipe, generate_columns
 from emulator.eventlog.identities import synthetic_identity
 from emulator.eventlog.log import EventLog, LogColumns
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
+from emulator.eventlog.timestamps import OsloTime
 from emulator.nav.feed import FeedQuery, parse_query, select_page
-from emulator.nav.wire import EMPTY_PAGE, event_fragments, page_body
+from emulator.nav.wire import EMPTY_PAGE, page_body
+from emulator.settings import TimestampStyle
 
 _FILTERS = [GroupFilter.ALLE, GroupFilter.EOS, GroupFilter.OEVRIGE]
 

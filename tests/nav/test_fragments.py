@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.events import EventType, Group, GroupFilter, NewEvent
 from emulator.eventlog.generator import Recipe, generate
-from emulator.eventlog.timestamps import OsloTime, TimestampStyle
+from emulator.eventlog.timestamps import OsloTime
 from emulator.http.app import create_app
 from emulator.http.feed import FEED_PATH
 from emulator.nav import fragments as fragments_module
-from emulator.nav.fragments import CHUNK_ROWS, FragmentCache
-from emulator.nav.wire import event_fragments
-from emulator.settings import Settings
+from emulator.nav.fragments import CHUNK_ROWS, FragmentCache, PageAnswer
+from emulator.settings import Settings, TimestampStyle
 from emulator.testing import InProcessClient, api_headers
 
 EVENTS = 3 * CHUNK_ROWS + 17
@@ -52,7 +52,7 @@ def test_the_page_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fragments_module, "MAX_PAGES", 3)
     cache = FragmentCache(generate(Recipe(seed=5, events=10)), OsloTime(), TimestampStyle.OFFSET)
     for first in range(1, 8):
-        cache.keep_page((first, 1, GroupFilter.ALLE, 10), (b"{}", range(first, first + 1)))
+        cache.keep_page((first, 1, GroupFilter.ALLE, 10), PageAnswer(b"{}", range(first, first + 1)))
     assert cache.page((1, 1, GroupFilter.ALLE, 10)) is None
     assert cache.page((7, 1, GroupFilter.ALLE, 10)) is not None
 

@@ -15,13 +15,13 @@ from typing import NoReturn
 import httpx
 import pytest
 
+import emulator.http as http_edge
 from emulator import configuration
 from emulator.cli import main
 from emulator.eventlog import fixture as fixture_module
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.generator import Recipe, generate
 from emulator.eventlog.store import StoreMismatchError
-from emulator.http import app as app_module
 from emulator.settings import Settings
 from tests.servers import ENTRY_POINT, running_server
 
@@ -180,7 +180,7 @@ def test_serve_refuses_connections_while_the_log_is_being_built(monkeypatch: pyt
             answers.append(probe.connect_ex(("127.0.0.1", settings.port)))
         raise StoreMismatchError("stopped while building")
 
-    monkeypatch.setattr(app_module, "create_app", building)
+    monkeypatch.setattr(http_edge, "create_app", building)
     with pytest.raises(SystemExit, match="stopped while building"):
         main(["serve", "--port", "0"])
     assert answers == [errno.ECONNREFUSED]
@@ -228,7 +228,7 @@ def test_a_large_build_shows_its_progress_on_the_terminal(
         configuration.seeded_log(settings)
         raise StoreMismatchError("stopped once built")
 
-    monkeypatch.setattr(app_module, "create_app", built)
+    monkeypatch.setattr(http_edge, "create_app", built)
     with pytest.raises(SystemExit, match="stopped once built"):
         main(["serve", "--port", "0", "--events", "300"])
     assert "trygdehendelser-emulator: built 300 events in" in capsys.readouterr().err

@@ -153,7 +153,9 @@ def test_the_example_consumer_reads_every_event_exactly_once_through_injected_fa
                 caught_up = _wait_for_consumer(control, head)
                 catch_up = time.monotonic() - stopped
                 assert caught_up["consumer"]["highest_delivered"] == head
-                journal = control.get("/_emulator/journal", params={"consumer": CONSUMER_NAME, "limit": 10_000}).json()
+                journal = control.get(
+                    "/_emulator/journal", params={"consumer": CONSUMER_NAME, "limit": 10_000, "order": "oldest"}
+                ).json()
                 remaining = control.get("/_emulator/faults").json()["faults"]
         finally:
             consumer.send_signal(signal.SIGTERM)

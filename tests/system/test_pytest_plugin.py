@@ -210,7 +210,7 @@ def test_the_in_process_fixtures_are_reset_per_test(pytester: pytest.Pytester) -
             def test_append_in_process(emulator_client, emulator_app):
                 assert emulator_client.post("/_emulator/events", json={"generate": 4}).json()["head"] == 54
                 assert emulator_client.get(FEED, params={"hendelsesnummer": 51}).json()["antallHendelser"] == 4
-                assert emulator_app.state.backend.log.head == 54
+                assert emulator_app.state.backend.history.log.head == 54
 
 
             def test_then_the_seeded_log_again(emulator_client):
@@ -227,11 +227,11 @@ def test_the_in_process_client_drives_live_mode_and_faults_with_put_and_delete(p
         """
         def test_live_mode_in_process(emulator_client, emulator_app):
             backend = emulator_app.state.backend
-            head = backend.log.head
+            head = backend.history.log.head
             assert emulator_client.post("/_emulator/clock", json={"action": "freeze"}).status_code == 200
             assert emulator_client.put("/_emulator/live", json={"rate": 10, "pattern": "steady"}).status_code == 200
             assert emulator_client.post("/_emulator/clock", json={"action": "advance", "seconds": 2}).status_code == 200
-            assert backend.tick_live() == 20
+            assert backend.history.tick_live() == 20
             assert emulator_client.get("/_emulator/status").json()["head"] == head + 20
             assert emulator_client.delete("/_emulator/live").json() == {"live": None}
             assert emulator_client.post("/_emulator/faults", json={"kind": "drop"}).status_code == 201

@@ -185,3 +185,17 @@ def test_the_bundled_client_without_the_api_scope_gets_a_token_that_the_api_refu
     response = server.feed({"Ocp-Apim-Subscription-Key": KEY, "Authorization": f"Bearer {token}"})
     assert response.status_code == 403
     assert response.headers["www-authenticate"] == f'Bearer error="insufficient_scope", scope="{API_SCOPE}"'
+
+
+def own_key_example() -> str:
+    """The Python block under "Your own key, end to end"."""
+    start = README.index("**Your own key, end to end.**")
+    block = re.search(r"```python\n(.*?)\n```", README[start:], flags=re.DOTALL)
+    assert block is not None
+    return block.group(1)
+
+
+def test_the_readmes_own_key_example_registers_a_pem_key_gets_a_token_and_reads_the_feed(server: Server) -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(server.here(own_key_example()), "README.md", "exec"), namespace)
+    assert namespace["page"]["antallHendelser"] == 2

@@ -1,0 +1,86 @@
+"""uvicorn's HTTP protocol with the limits a gateway puts on a request's head: its size, and the time to send it.
+
+uvicorn has neither: a 64 MB header is read whole (and holds the event loop while it is parsed), and a client that
+sends half a request line is waited for forever. API Management, like any gateway, refuses both; so does this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from emulator.errors import GatewayError, error_body
+
+# Request line and headers together; API Management's own limit on a header is of this order.
+MAX_HEAD_BYTES = 16 * 1024
+DEFAULT_HEAD_TIMEOUT_SECONDS = 10.0
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """Refuses a head over MAX_HEAD_BYTES with 431 and one not sent whole within the timeout with 408."""
+
+    head_timeout_seconds = DEFAULT_HEAD_TIMEOUT_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True
+        self._head_bytes = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def with_head_timeout(cls, seconds: float) -> type[GuardedHttpProtocol]:
+        return type(cls.__name__, (cls,), {"head_timeout_seconds": seconds})
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._expect_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._in_head and not self.transport.is_closing():
+            # Only a head still incomplete after this chunk counts: a body sent with its head is not the head's.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse(431, "Request header fields too large")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self._in_head:
+            self._expect_head()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def _expect_head(self) -> None:
+        self._in_head = True
+        self._head_bytes = 0
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout_seconds, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._in_head and not self.transport.is_closing():
+            self._refuse(408, "Request timeout")
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._stop_head_timer()
+        body = error_body(GatewayError(status, message), path="", now_ms=0)
+        head = (
+            f"HTTP/1.1 {status} {message}\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+        )
+        self.transport.write(head.encode("latin-1") + body)
+        self.transport.close()

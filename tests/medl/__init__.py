@@ -1,0 +1,1 @@
+"""Tests of MEDL, the register behind the feed's periodeId."""
