@@ -8,7 +8,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from bench.builds import TARGET_LARGE_PEAK_MB, BuildStart
+from bench.builds import TARGET_LARGE_PEAK_MB, BuildStart, fixed_cpu
 from bench.report import TARGET_RATIO, TARGET_READY_S, TARGET_RSS_MB, short
 from bench.results import Results
 
@@ -116,20 +116,28 @@ def builds_chart(starts: list[BuildStart], path: Path, subtitle: str) -> None:
     figure = Figure(figsize=(12, 4.5))
     per_event, memory = figure.subplots(1, 2)
     modes = list(dict.fromkeys(start.mode for start in starts))
+    fixed = fixed_cpu(starts)
     for mode in modes:
         runs = [start for start in starts if start.mode == mode]
-        ready = [start for start in runs if start.us_per_event is not None]
+        ready = [start for start in runs if start.ready_s is not None]
         style = "--" if " " in mode else "-"
         per_event.plot(
-            [start.events for start in ready], [start.us_per_event for start in ready], style, marker="o", label=mode
+            [start.events for start in ready],
+            [start.cpu_us_per_event(fixed) for start in ready],
+            style,
+            marker="o",
+            label=mode,
         )
         peaks = [start.peak_rss_mb for start in runs]
         memory.plot([start.events for start in runs], peaks, style, marker="o", label=mode)
         for start in runs:
-            if start.us_per_event is None:
+            if start.ready_s is None:
                 per_event.annotate(f"not ready in {start.limit_s:.0f} s", (start.events, 0), fontsize=7, rotation=90)
     memory.axhline(TARGET_LARGE_PEAK_MB, color=TARGET_COLOR, linewidth=1, label="4 GB")
-    for axis, label in ((per_event, "µs per event (time to ready / events)"), (memory, "peak RSS while starting, MB")):
+    for axis, label in (
+        (per_event, "CPU µs per event, less a start's fixed cost"),
+        (memory, "peak RSS while starting, MB"),
+    ):
         axis.set_xscale("log")
         axis.set_xlabel("events in the seeded log")
         axis.set_ylabel(label)

@@ -38,7 +38,7 @@ FORMAT_VERSION = 1
 HEADROOM = 1 << 20
 _MANIFEST = "manifest.json"
 _CHECKSUM_WORDS = 1 << 16
-_READ_BYTES = 128 * 8 * _CHECKSUM_WORDS  # 64 MB, a whole number of checksum blocks
+_READ_BYTES = 16 * 8 * _CHECKSUM_WORDS  # 8 MB a thread, a whole number of checksum blocks
 
 try:  # POSIX; elsewhere concurrent first starts each build, and the first rename wins.
     import fcntl
