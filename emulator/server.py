@@ -98,8 +98,9 @@ def _banner(settings: Settings, backend: Backend) -> str:
         f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), "
         f"ready in {backend.ready_seconds:.2f} s",
         f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
+        f"  medl     {base}/medlemskap/v1/medlemskapsunntak/<periodeId>  (or without it, with Nav-Personident)",
         f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
-        f"  openapi  {base}/openapi.json",
+        f"  openapi  {base}/openapi.json  {base}/medl-openapi.json",
         f"  control  {base}/_emulator/docs",
         f"  health   {base}/internal/isalive  {base}/internal/isready",
     ]

@@ -23,7 +23,7 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.clock import Clock, ControlledClock
 from emulator.errors import EmulatorError, NotFoundError, error_answer
-from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, scenario
+from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, medl, scenario
 from emulator.http.admin import CONTROL_PREFIX
 from emulator.settings import Settings
 
@@ -32,23 +32,36 @@ logger = logging.getLogger("emulator.live")
 
 
 class EmulatorApp(FastAPI):
-    """FastAPI, except that the feed's path goes straight to its bare ASGI endpoint (the hot path)."""
+    """FastAPI, except that NAV's two APIs go straight to their pipelines: the feed's path, and MEDL's."""
 
     hot_path: ASGIApp | None = None
+    medl_path: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.hot_path is not None and scope["type"] == "http" and scope["path"] == feed.FEED_PATH:
-            await self.hot_path(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path == feed.FEED_PATH and self.hot_path is not None:
+                await self.hot_path(scope, receive, send)
+                return
+            if path.startswith(medl.MEDL_PATH) and self.medl_path is not None and _under(path, medl.MEDL_PATH):
+                await self.medl_path(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
+
+
+def _under(path: str, base: str) -> bool:
+    return len(path) == len(base) or path[len(base)] == "/"
 
 
 def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall_clock: Clock | None = None) -> FastAPI:
     backend = Backend.from_settings(settings, clock, wall_clock)
 
+    medl_routes, medl_endpoint = medl.routes(backend)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ticker = asyncio.create_task(_tick_live(backend))
+        medl_endpoint.start_warming()
         try:
             yield
         finally:
@@ -71,12 +84,14 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall
     app.state.backend = backend
     feed_routes = feed.routes(backend)
     app.hot_path = feed_routes[0].app
+    app.medl_path = medl_routes[0].app
     app.router.routes.extend(
         [
             *feed_routes,
+            *medl_routes,
             *maskinporten.routes(backend),
             *internal.routes,
-            internal.spec_route(),
+            *internal.spec_routes(),
             *dashboard.routes,
             *docs.routes(f"{CONTROL_PREFIX}/docs", f"{CONTROL_PREFIX}/openapi.json", app.title),
         ]

@@ -44,6 +44,11 @@ class DraftIn(BaseModel):
     created: str | None = Field(
         None, alias="opprettetDato", description="ISO 8601; the controlled clock's now if left out."
     )
+    medlemskapsunntak: dict[str, Any] | None = Field(
+        None,
+        description="The period's MEDL fields in MEDL's own names (any of them on OPPRETTET, those that change on "
+        "ENDRET); what is left out is generated as for the seeded log.",
+    )
 
 
 class AppendIn(BaseModel):
@@ -85,6 +90,7 @@ def _draft(event: DraftIn) -> EventDraft:
         personident=event.personident,
         group=Group(event.hjemmelgruppe) if event.hjemmelgruppe else None,
         created_ms=created,
+        medlemskapsunntak=event.medlemskapsunntak,
     )
 
 
