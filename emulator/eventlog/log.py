@@ -140,6 +140,11 @@ class EventLog:
                 del self.medl_numbers_by_period[period_id]
         self._cuts.append(head)
 
+    @property
+    def truncations(self) -> int:
+        """How many times the log was cut back: with the head, what names one state of the log."""
+        return len(self._cuts)
+
     def cuts_since(self, seen: int) -> tuple[int, int | None]:
         """How many truncations there have been, and the lowest head cut back to after the first `seen` of them."""
         later = self._cuts[seen:]

@@ -12,6 +12,7 @@ from collections import defaultdict
 from starlette.routing import Route
 
 from emulator.backend import Backend
+from emulator.errors import BadRequestError
 from emulator.http.pipeline import Answer, Call, Pipeline
 from emulator.maskinporten import MEDL_SCOPE
 from emulator.medl import PERSON_HEADER, Lookup, Register, read_lookup
@@ -19,6 +20,8 @@ from emulator.medl import PERSON_HEADER, Lookup, Register, read_lookup
 MEDL_PATH = "/medlemskap/v1/medlemskapsunntak"
 _ONE_PREFIX = f"{MEDL_PATH}/"
 _PERSON_HEADER = PERSON_HEADER.lower().encode("latin-1")
+MAX_READ = 4096
+MAX_CACHED_REQUEST_BYTES = 512
 
 
 class MedlEndpoint:
@@ -33,6 +36,8 @@ class MedlEndpoint:
         # Building MEDL's indexes takes seconds on a large log: the app starts it off the loop, and a look-up
         # that comes first waits for it rather than building them on the loop itself.
         self.warming: asyncio.Future[None] | None = None
+        # How each distinct request reads (path, person, query), as the pipeline keeps each query string's.
+        self._read: dict[tuple[str, bytes | None, bytes], Lookup | BadRequestError] = {}
 
     def routes(self, path: str) -> bool:
         return path == MEDL_PATH or (path.startswith(_ONE_PREFIX) and "/" not in path[len(_ONE_PREFIX) :])
@@ -45,9 +50,23 @@ class MedlEndpoint:
 
     async def check(self, call: Call, parsed: dict[str, list[str]]) -> Lookup:
         path = call.scope["path"]
-        unntak_id = path[len(_ONE_PREFIX) :] if path != MEDL_PATH else None
+        person = call.raw_headers.get(_PERSON_HEADER)
+        key = (path, person, call.scope["query_string"])
+        read = self._read.get(key)
+        if read is None:
+            unntak_id = path[len(_ONE_PREFIX) :] if path != MEDL_PATH else None
+            try:
+                read = read_lookup(unntak_id, person.decode("latin-1") if person is not None else None, parsed)
+            except BadRequestError as error:
+                read = error
+            if len(path) + len(person or b"") + len(key[2]) <= MAX_CACHED_REQUEST_BYTES:
+                if len(self._read) >= MAX_READ:
+                    del self._read[next(iter(self._read))]
+                self._read[key] = read
         # Spring turns the request down before the service looks anything up.
-        return read_lookup(unntak_id, call.header(_PERSON_HEADER), parsed)
+        if isinstance(read, BadRequestError):
+            raise read
+        return read
 
     def fault_subject(self, _checked: Lookup) -> None:
         return None

@@ -17,6 +17,8 @@ from emulator.medl.person_index import PersonIndex
 from emulator.medl.wire import record_object
 
 Query = Mapping[str, Sequence[str]]
+# Answers kept: a few MB at most (a person's list is a few KB).
+MAX_ANSWERS = 4096
 
 
 class Lookup(NamedTuple):
@@ -52,6 +54,7 @@ class Register:
         self._periods = periods if periods is not None else PeriodIndex(log)
         self._persons = PersonIndex(log)
         self._oslo = oslo or OsloTime()
+        self._answers: dict[tuple[Lookup, int, int], bytes] = {}
 
     @property
     def nbytes(self) -> int:
@@ -72,7 +75,22 @@ class Register:
         return self.answer(read_lookup(None, personident, query))
 
     def answer(self, lookup: Lookup) -> bytes:
-        """The JSON answer to a request already read (`read_lookup`): one period, or the person's that match."""
+        """The JSON answer to a request already read (`read_lookup`): one period, or the person's that match.
+
+        Kept per request and state of the log, as the feed keeps its pages: the register changes only when the
+        log grows (a new head) or is cut back (a truncation).
+        """
+        log = self._log
+        key = (lookup, log.head, log.truncations)
+        cached = self._answers.get(key)
+        if cached is None:
+            cached = self._answer(lookup)
+            if len(self._answers) >= MAX_ANSWERS:
+                del self._answers[next(iter(self._answers))]
+            self._answers[key] = cached
+        return cached
+
+    def _answer(self, lookup: Lookup) -> bytes:
         if lookup.person is None:
             record = self.record(lookup.unntak_id)
             if record is None:
