@@ -11,6 +11,8 @@ import pytest
 from bench.consumer import DrainResult
 from bench.load import rate, wrk_result
 from bench.measurement import PERCENTILE_GRID, LoadResult, combine
+from bench.medl import LookupRun
+from bench.medl import table as medl_table
 from bench.report import page_met, short, spread, startup_met, table, targets, to_json, verdict
 from bench.results import Page, PageRun, Results, Settings, SizeResult, TokenRun
 from bench.servers import Startup
@@ -249,9 +251,6 @@ def test_the_json_keeps_the_shape_of_the_committed_results() -> None:
 
 
 def test_a_medl_look_up_meets_its_target_at_half_the_baseline_at_32_connections() -> None:
-    from bench.medl import LookupRun
-    from bench.medl import table as medl_table
-
     runs = [
         LookupRun(1_000_000, "by id", 32, measured(6_000, p99_ms=4.0), measured(10_000)),
         LookupRun(1_000_000, "by person", 32, measured(4_000, p99_ms=4.0), measured(10_000)),
