@@ -127,3 +127,25 @@ def test_status_tells_how_many_live_events_a_long_jump_skipped(app: FastAPI, htt
     assert live["backlog_limit"] == 100_000
     assert live["skipped"] == 5 * 365 * 86_400 - 100_000
     assert backend.history.log.head == 200 + 100_000
+
+
+def test_a_large_batch_names_each_bad_event_by_its_place_and_the_other_fields_after(http: InProcessClient) -> None:
+    # Large lists are validated a few thousand at a time (off the event loop); the answer is the one-call answer.
+    events: list[object] = [{"type": "ENDRET", "periodeId": 1}] * 5_000
+    events[3] = {"type": "NOPE"}
+    events[4_100] = {"type": "ENDRET", "periodeId": "x"}
+    response = http.post(EVENTS, json={"events": events, "generate": "5"})
+    assert response.status_code == 422
+    assert [(detail["loc"], detail["type"]) for detail in response.json()["detail"]] == [
+        (["body", "events", 3, "type"], "enum"),
+        (["body", "events", 4_100, "periodeId"], "int_type"),
+        (["body", "generate"], "int_type"),
+    ]
+
+
+def test_a_large_batch_that_breaks_the_one_of_rule_is_told_so(http: InProcessClient) -> None:
+    response = http.post(EVENTS, json={"events": [{"type": "ENDRET", "periodeId": 1}] * 5_000, "generate": 2})
+    assert response.status_code == 422
+    (detail,) = response.json()["detail"]
+    assert detail["msg"] == "Value error, give either events or generate"
+    assert detail["input"].endswith("… (2 keys)")
