@@ -69,10 +69,20 @@ class ClientRegistry:
     def from_json(cls, text: str) -> ClientRegistry:
         """`{"clients": [{client_id, organisation_number, scopes, jwks, certificates, client_secret}]}`."""
         document = json.loads(text)
-        return cls([client_from_dict(entry) for entry in document.get("clients", [])])
+        entries = document.get("clients", []) if isinstance(document, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise ValueError('clients must be {"clients": [{"client_id": "...", ...}, ...]}')
+        return cls([client_from_dict(entry) for entry in entries])
 
 
 def client_from_dict(entry: dict[str, Any]) -> Client:
+    if not isinstance(entry.get("client_id"), str) or not entry["client_id"]:
+        raise ValueError(f"every client needs a client_id, a non-empty string: {entry!r:.80}")
+    for name in ("scopes", "certificates"):
+        if not isinstance(entry.get(name, []), list) or not all(isinstance(item, str) for item in entry.get(name, [])):
+            raise ValueError(f"client {entry['client_id']!r}: {name} must be a list of strings")
+    if not isinstance(entry.get("client_secret"), str | None):
+        raise ValueError(f"client {entry['client_id']!r}: client_secret must be a string or null")
     organisation = str(entry.get("organisation_number", DEFAULT_ORGANISATION))
     if len(organisation) != 9 or not organisation.isdigit():
         raise ValueError(f"client {entry.get('client_id')!r}: organisation_number must be 9 digits")

@@ -112,7 +112,7 @@ def test_a_bad_entry_is_refused_naming_the_client(entry: dict[str, Any], message
 
 
 def test_an_entry_without_client_id_is_refused() -> None:
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="every client needs a client_id"):
         client_from_dict({"scopes": [API_SCOPE]})
 
 
