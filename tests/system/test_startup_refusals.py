@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -131,6 +132,9 @@ def _start(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int | None,
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, text=True, cwd=cwd
     )
     assert process.stdout is not None
+    # A process that neither refuses nor starts is killed, which ends its output and so the loop below.
+    deadline = threading.Timer(STARTUP_SECONDS, process.kill)
+    deadline.start()
     lines = []
     try:
         for line in process.stdout:
@@ -139,6 +143,7 @@ def _start(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int | None,
                 return None, lines
         return process.wait(timeout=STARTUP_SECONDS), lines
     finally:
+        deadline.cancel()
         if process.poll() is None:
             process.kill()
         process.wait(timeout=STARTUP_SECONDS)
