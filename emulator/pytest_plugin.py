@@ -84,16 +84,13 @@ def serve_arguments(config: pytest.Config) -> list[str]:
 
 def settings_of(arguments: list[str]) -> Settings:
     """Settings as `serve` would build them from these options (and the environment)."""
-    from emulator.cli import build_parser  # noqa: PLC0415
-    from emulator.settings import Settings  # noqa: PLC0415
+    from emulator.cli import build_parser, settings_for  # noqa: PLC0415
 
     problems = io.StringIO()
     try:
         with contextlib.redirect_stderr(problems):
-            parsed = build_parser().parse_args(["serve", *arguments])
-        overrides = {name: value for name, value in vars(parsed).items() if name in Settings.model_fields}
-        return Settings(**{name: value for name, value in overrides.items() if value is not None})
-    except (SystemExit, ValueError) as error:
+            return settings_for(build_parser().parse_args(["serve", *arguments]))
+    except SystemExit as error:
         message = problems.getvalue().strip() or str(error)
         raise pytest.UsageError(f"trygdehendelser-emulator options {arguments}: {message}") from None
 

@@ -73,6 +73,15 @@ def load_seeded_log(fixture: str | None, *, seed: int, events: int, medl_check: 
     return SeededLog(log, seed, identity, f"fixture {name}")
 
 
+def check_fixture(fixture: str) -> None:
+    """Refuse, as load_seeded_log would, a fixture that is neither a preset nor a readable file of the right format
+    (a recipe's fields included), without building the log; an events fixture's events are checked when it is."""
+    text, name = _fixture_text(fixture)
+    document = _parse(text, name)
+    if document["format"] == RECIPE_FORMAT:
+        recipe_of(document.get("recipe", {}), name)
+
+
 def _is_int(value: object) -> bool:
     # JSON's true is not 1 here, nor is 1.0 or "1".
     return isinstance(value, int) and not isinstance(value, bool)

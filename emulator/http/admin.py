@@ -41,7 +41,9 @@ def admin_token_check(request: Request) -> None:
         return
     # The scheme is case-insensitive (RFC 9110 §11.1); the token is compared in constant time.
     scheme, _, presented = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
+    presented = presented.strip()
+    # Settings refuse an empty admin token; an empty presented one is refused here too, whatever they allow.
+    if scheme.lower() != "bearer" or not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
         raise HTTPException(401, "the control plane wants Authorization: Bearer <EMULATOR_ADMIN_TOKEN>")
 
 

@@ -337,9 +337,9 @@ def test_xdist_workers_have_a_server_each(tmp_path: Path) -> None:
 
 
 def test_an_emulator_process_that_cannot_start_says_why() -> None:
-    with pytest.raises(EmulatorStartupError, match="exited with 2 before it was ready") as failure:
+    with pytest.raises(EmulatorStartupError, match="exited with 1 before it was ready") as failure:
         EmulatorProcess("--events", "-5").start()
-    assert "events" in str(failure.value)
+    assert "--events (EMULATOR_EVENTS): Input should be greater than or equal to 0" in str(failure.value)
 
 
 def test_an_emulator_process_serves_until_stopped() -> None:
