@@ -289,9 +289,10 @@ def parse_record(response: httpx.Response, event: dict[str, Any]) -> dict[str, A
         raise TransientError("medl not a medlemskapsunntak")
     content = event["innhold"]
     if record.get("unntakId") != content["periodeId"] or record.get("ident") != content["personident"]:
+        # Named by numbers only: a fødselsnummer does not belong in a log.
         raise FatalError(
-            f"MEDL answered period {record.get('unntakId')!r} of another person for periodeId {content['periodeId']}"
-            f" (event {event['hendelsesnummer']})"
+            f"BUG: MEDL's answer for periodeId {content['periodeId']} (event {event['hendelsesnummer']}) is about"
+            f" another period or person (unntakId {record.get('unntakId')!r})"
         )
     return record
 
