@@ -45,6 +45,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -94,12 +95,15 @@ class TokenSource:
     fetched: int = 0
     _token: str | None = None
     _refresh_at: float = 0.0
+    # Look-ups run on several threads: one of them fetches a new token, the others wait for it.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def token(self) -> str:
-        if self._token is None or time.monotonic() >= self._refresh_at:
-            self._fetch()
-        assert self._token is not None
-        return self._token
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._refresh_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
 
     def invalidate(self) -> None:
         self._token = None
@@ -307,6 +311,8 @@ class Options:
     poll_interval: float
     backoff_base: float
     backoff_cap: float
+    # MEDL look-ups in flight at once: a page's periods are independent of each other.
+    lookups: int = 8
 
 
 @dataclass
@@ -329,6 +335,9 @@ class Consumer:
     # The page read and the records looked up so far: a failed look-up is retried without reading the page again.
     _page: list[dict[str, Any]] | None = None
     _records: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Where look-ups run in parallel; without one, one after the other.
+    pool: ThreadPoolExecutor | None = None
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> str:
         """Read until `--until`, the deadline or a signal; returns which of them ended it."""
@@ -389,11 +398,37 @@ class Consumer:
 
     def _look_up(self, events: list[dict[str, Any]]) -> None:
         """MEDL's record of every period on the page, once each: asked after the page was read, so it is at
-        least as new as the page's last event about that period."""
+        least as new as the page's last event about that period. Several at once; what was fetched is kept if
+        another look-up fails, so a retry asks only for what is missing."""
+        wanted: dict[int, dict[str, Any]] = {}
         for event in events:
             period = int(event["innhold"]["periodeId"])
             if period not in self._records:
+                wanted.setdefault(period, event)
+        if self.pool is None or self.options.lookups == 1 or len(wanted) == 1:
+            for period, event in wanted.items():
                 self._records[period] = self._medl_record(event)
+            return
+        running: dict[Future[dict[str, Any]], int] = {
+            self.pool.submit(self._medl_record, event): period for period, event in wanted.items()
+        }
+        failure: Exception | None = None
+        for done in as_completed(running):
+            if done.cancelled():
+                continue
+            try:
+                self._records[running[done]] = done.result()
+            except (FatalError, TransientError) as error:
+                # A fatal answer outranks a passing one; look-ups not yet begun are left for the retry.
+                failure = failure if isinstance(failure, FatalError) else error
+                for waiting in running:
+                    waiting.cancel()
+        if failure is not None:
+            raise failure
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            self.stats[name] += 1
 
     def _medl_record(self, event: dict[str, Any]) -> dict[str, Any]:
         period = event["innhold"]["periodeId"]
@@ -406,7 +441,7 @@ class Consumer:
                 "Nav-Call-Id": call_id,
                 "Nav-Consumer-Id": self.options.consumer_id,
             }
-            self.stats["medl_requests"] += 1
+            self._count("medl_requests")
             try:
                 response = self.http.get(
                     f"{MEDL_PATH}/{period}",
@@ -418,7 +453,7 @@ class Consumer:
                 raise TransientError(f"medl connection: {type(error).__name__}") from None
             status = response.status_code
             if status == 401 and attempt == 1:
-                self.stats["medl_status_401"] += 1
+                self._count("medl_status_401")
                 log.info("401 from MEDL; fetching a new token")
                 self.medl_tokens.invalidate()
                 continue
@@ -509,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds to wait after an empty page")
     parser.add_argument("--backoff-base", type=float, default=0.2, help="first back-off ceiling, seconds")
     parser.add_argument("--backoff-cap", type=float, default=30.0, help="longest back-off, seconds")
+    parser.add_argument("--lookups", type=int, default=8, help="MEDL look-ups in flight at once (default 8)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every batch")
     return parser
 
@@ -531,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         poll_interval=arguments.poll_interval,
         backoff_base=arguments.backoff_base,
         backoff_cap=arguments.backoff_cap,
+        lookups=max(arguments.lookups, 1),
     )
     stop = threading.Event()
 
@@ -553,12 +590,15 @@ def main(argv: list[str] | None = None) -> int:
     with (
         closing as stream,
         contextlib.closing(periods),
-        httpx.Client(base_url=options.base_url, timeout=10.0) as http,
+        httpx.Client(
+            base_url=options.base_url, timeout=10.0, limits=httpx.Limits(max_connections=options.lookups + 2)
+        ) as http,
+        ThreadPoolExecutor(max_workers=options.lookups, thread_name_prefix="medl") as pool,
     ):
         tokens = TokenSource(http, issuer, arguments.client_id, private_key, arguments.key_id)
         medl_tokens = TokenSource(http, issuer, arguments.client_id, private_key, arguments.key_id, MEDL_SCOPE)
         consumer = Consumer(
-            http, tokens, medl_tokens, options, arguments.state_file, stream, periods, state or State(), stop
+            http, tokens, medl_tokens, options, arguments.state_file, stream, periods, state or State(), stop, pool=pool
         )
         log.info("reading from hendelsesnummer %d", consumer.state.last + 1)
         try:

@@ -154,7 +154,8 @@ def test_the_consumers_view_of_every_period_is_medls_also_after_appends_made_whi
 def test_the_consumer_retries_through_medls_503s_and_its_view_is_still_medls(tmp_path: Path) -> None:
     with running_server([*PYTHON_M, "serve", "--events", "200"]) as (base, banner), EmulatorControl(base) as control:
         fault = control.fault(kind="status", status=503, route="medl", times=2, consumer=CONSUMER_NAME)
-        command = consumer_command(base, banner, tmp_path, "--until", "200")
+        # One look-up at a time, so both 503s meet the same period, one retry after the other.
+        command = consumer_command(base, banner, tmp_path, "--until", "200", "--lookups", "1")
         finished = subprocess.run(command, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
         assert finished.returncode == 0, finished.stderr
         _assert_view_is_medl(tmp_path, control)
@@ -179,7 +180,8 @@ def test_a_period_the_feed_announced_and_medl_does_not_know_stops_the_consumer_l
     with running_server([*PYTHON_M, "serve", "--events", "200"]) as (base, banner), EmulatorControl(base) as control:
         control.fault(kind="status", status=404, route="medl", times=1, consumer=CONSUMER_NAME)
         first = control.read(from_number=1, size=1)["hendelser"][0]
-        command = consumer_command(base, banner, tmp_path, "--until", "200")
+        # One look-up at a time, so the fault meets the first event's period.
+        command = consumer_command(base, banner, tmp_path, "--until", "200", "--lookups", "1")
         finished = subprocess.run(command, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
     assert finished.returncode == 1
     period = first["innhold"]["periodeId"]
