@@ -140,6 +140,19 @@ def test_the_images_command_serves_and_its_health_check_follows_the_port(tmp_pat
         assert subprocess.run(local(health_command()), env=elsewhere, check=False, capture_output=True).returncode == 1
 
 
+def test_the_health_check_ignores_the_proxy_an_engine_passes_into_the_container(tmp_path: Path) -> None:
+    """Engines hand the host's http_proxy to containers: the check must still ask the server beside it."""
+    port = free_port()
+    env = {**image_environment(), "EMULATOR_PORT": str(port), "EMULATOR_EVENTS": "200", "HOME": str(tmp_path)}
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    proxied = dict.fromkeys(("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"), dead_proxy)
+    with running_server(local([*exec_form("ENTRYPOINT"), *exec_form("CMD")]), env, free_port=False):
+        checked = subprocess.run(
+            local(health_command()), env={**os.environ, **env, **proxied}, check=False, capture_output=True, text=True
+        )
+    assert checked.returncode == 0, checked.stderr
+
+
 @pytest.mark.parametrize("service", ["emulator", "consumer"], ids=["emulator", "consumer"])
 def test_the_compose_demo_has_both_services(service: str) -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
