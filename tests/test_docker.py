@@ -208,7 +208,7 @@ def test_the_compose_emulator_keeps_its_data_and_names_one_issuer() -> None:
 
 
 def test_the_compose_demo_seeds_enough_events_to_watch_its_consumer_catch_up() -> None:
-    """The consumer reads pages of 100, some 30,000 events a second: 500,000 keep it busy for 15-20 s."""
+    """The consumer reads pages of 100, some 20,000 events a second: 500,000 keep it busy for 20-30 s."""
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
     events = compose["emulator"]["environment"]["EMULATOR_EVENTS"]
     assert re.fullmatch(r"\$\{DEMO_EVENTS:-\d+\}", events), "DEMO_EVENTS moves it, as scripts/container-check does"
