@@ -11,19 +11,8 @@ from emulator.http.medl import MEDL_PATH
 from emulator.maskinporten import API_SCOPE, MEDL_SCOPE
 from emulator.testing import InProcessClient, api_headers
 from tests.http.control import FEED, Emulator, Json, Make, ident
+from tests.medl.world import NON_NULL
 
-NON_NULL = (
-    "unntakId",
-    "ident",
-    "fraOgMed",
-    "tilOgMed",
-    "status",
-    "dekning",
-    "helsedel",
-    "medlem",
-    "lovvalg",
-    "grunnlag",
-)
 SPRING_FIELDS = ["timestamp", "status", "error", "message", "path"]
 
 
