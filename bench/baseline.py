@@ -43,9 +43,13 @@ def _start(body: bytes, status: int = 200) -> Message:
     }
 
 
-def make_app(pages: Mapping[bytes, bytes]) -> ASGIApp:
-    """The app: the page for the request's query string, `/internal/isready` for the bench, 404 otherwise."""
-    prepared = {query: (_start(body), {"type": "http.response.body", "body": body}) for query, body in pages.items()}
+def make_app(pages: Mapping[bytes, bytes], *, by_path: bool = False) -> ASGIApp:
+    """The app: the page for the request's query string (or, `by_path`, its path), `/internal/isready` for the
+    bench, 404 otherwise."""
+    prepared = {key: (_start(body), {"type": "http.response.body", "body": body}) for key, body in pages.items()}
+    # Keyed by path the keys are text, as ASGI gives a path: the lookup stays one dict access either way.
+    by_text = {key.decode("latin-1"): answer for key, answer in prepared.items()}
+    scope_key, table = ("path", by_text) if by_path else ("query_string", prepared)
     ready = (_start(_READY), {"type": "http.response.body", "body": _READY})
     missing = (_start(_NOT_FOUND, 404), {"type": "http.response.body", "body": _NOT_FOUND})
 
@@ -60,7 +64,7 @@ def make_app(pages: Mapping[bytes, bytes]) -> ASGIApp:
                     return
         if scope["type"] != "http":
             return
-        answer = prepared.get(scope["query_string"])
+        answer = table.get(scope[scope_key])
         if answer is None:
             answer = ready if scope["path"] == "/internal/isready" else missing
         start, body = answer
@@ -70,7 +74,7 @@ def make_app(pages: Mapping[bytes, bytes]) -> ASGIApp:
     return app
 
 
-def serve(pages: Mapping[bytes, bytes], port: int) -> None:
+def serve(pages: Mapping[bytes, bytes], port: int, *, by_path: bool = False) -> None:
     import uvicorn  # noqa: PLC0415
 
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -81,7 +85,9 @@ def serve(pages: Mapping[bytes, bytes], port: int) -> None:
     bound = listener.getsockname()[1]
     # The emulator's own uvicorn options: defaults for loop and http ("auto": uvloop and httptools when they are
     # installed), one worker, no access log.
-    config = uvicorn.Config(make_app(pages), loop="auto", http="auto", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        make_app(pages, by_path=by_path), loop="auto", http="auto", log_level="warning", access_log=False
+    )
     gc.collect()
     gc.freeze()
 
@@ -98,8 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, required=True, help="directory with manifest.json and the bodies")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--by-path", action="store_true", help="the manifest's keys are paths, not query strings")
     arguments = parser.parse_args(argv)
-    serve(load_pages(arguments.pages), arguments.port)
+    serve(load_pages(arguments.pages), arguments.port, by_path=arguments.by_path)
     return 0
 
 

@@ -141,9 +141,11 @@ def start_emulator(events: int) -> tuple[Child, int, Startup]:
     return child, port, startup
 
 
-def start_baseline(pages_dir: Path) -> tuple[Child, int, Startup]:
+def start_baseline(pages_dir: Path, *, by_path: bool = False) -> tuple[Child, int, Startup]:
     port = free_port()
     command = [sys.executable, str(BENCH / "baseline.py"), "--pages", str(pages_dir), "--port", str(port)]
+    if by_path:
+        command.append("--by-path")
     child, startup = _start("baseline", command, port, timeout=60)
     child.wait_for_line(r"^baseline http://", timeout=10)
     return child, port, startup

@@ -4,32 +4,52 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import types
+import typing
 from collections.abc import Sequence
-from typing import Any
+from enum import Enum
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from emulator import __version__
-from emulator.settings import Settings, display_host
+from emulator.settings import ENV_PREFIX, Settings, display_host, setting_label, settings_problem
+
+# argparse's own complaint about an option ("expected one argument", a manual type= or choices=).
+_ARGUMENT_ERROR = re.compile(r"argument (?P<option>--[\w-]+)(?:/\S+)?: (?P<reason>.*)", re.DOTALL)
+_LOG_SETTINGS = ("seed", "events", "fixture", "cache_dir")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    arguments = parser.parse_args(argv)
-    overrides = {
-        name: value for name, value in vars(arguments).items() if name in Settings.model_fields and value is not None
-    }
-    try:
-        settings = Settings(**overrides)
-    except ValidationError as error:
-        parser.error(_settings_problem(error))
+    arguments = build_parser().parse_args(argv)
     command: Any = arguments.command
-    result: int = command(settings, arguments)
+    result: int = command(settings_for(arguments), arguments)
     return result
 
 
-def serve(settings: Settings, _: argparse.Namespace) -> int:
+def settings_for(arguments: argparse.Namespace) -> Settings:
+    """The settings a command's options and the environment make; SystemExit with one line if they cannot."""
+    given = {name: value for name, value in vars(arguments).items() if name in Settings.model_fields}
+    overrides = {name: _option_value(arguments.prog, name, value) for name, value in given.items() if value is not None}
+    try:
+        return Settings(**overrides)
+    except (ValidationError, PydanticSettingsError) as error:
+        # One line for a bad option and a bad variable alike, no usage text: the line names both.
+        raise SystemExit(f"{arguments.prog}: {settings_problem(error)}") from None
+
+
+def serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    from emulator.configuration import SettingsError, check
+
+    try:
+        # Every setting that names a file or holds text is tried first, so one that cannot be used stops `serve`
+        # before the web framework is even imported, let alone the port bound or the log built.
+        check(settings)
+    except SettingsError as error:
+        raise SystemExit(f"{arguments.prog}: {error}") from None
     from emulator.server import serve as run_server
 
     return run_server(settings)
@@ -76,7 +96,9 @@ def health(settings: Settings, _: argparse.Namespace) -> int:
 
     url = f"http://{display_host(settings.host)}:{settings.port}/internal/isready"
     try:
-        ready = httpx.get(url, timeout=3).status_code == 200
+        # The server is on this host: a proxy from the environment (engines pass the host's http_proxy into
+        # containers) would answer for it, or refuse, instead of the server itself.
+        ready = httpx.get(url, timeout=3, trust_env=False).status_code == 200
     except httpx.HTTPError as error:
         print(f"trygdehendelser-emulator health: {url}: {error}", file=sys.stderr)
         return 1
@@ -101,8 +123,7 @@ def generate(settings: Settings, arguments: argparse.Namespace) -> int:
     try:
         seeded = seeded_log(settings)
     except SettingsError as error:
-        print(f"trygdehendelser-emulator generate: {error}", file=sys.stderr)
-        return 2
+        raise SystemExit(f"{arguments.prog}: {error}") from None
     if arguments.output == "-":
         digest = write_fixture(seeded, sys.stdout)
     else:
@@ -113,7 +134,7 @@ def generate(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trygdehendelser-emulator",
         description="A local emulator of NAV's Helse Trygdehendelser API. "
         "Every option can also be set as an EMULATOR_* environment variable.",
@@ -121,60 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", required=True)
 
-    log_options = argparse.ArgumentParser(add_help=False)
-    log_options.add_argument("--seed", type=int, help="seed of the synthetic log (EMULATOR_SEED, default 1)")
-    log_options.add_argument("--events", type=int, help="events in the seeded log (EMULATOR_EVENTS, default 10000)")
-    log_options.add_argument(
-        "--fixture",
-        help="a preset (empty, small, large) or a fixture file, instead of seed/events (EMULATOR_FIXTURE)",
-    )
-    log_options.add_argument(
-        "--cache-dir", help="keep generated logs here, mapped on the next start (EMULATOR_CACHE_DIR)"
-    )
-
-    serve_parser = commands.add_parser("serve", parents=[log_options], help="run the emulator")
-    serve_parser.add_argument("--host", help="interface to listen on (EMULATOR_HOST, default 127.0.0.1)")
-    serve_parser.add_argument("--port", type=int, help="port, 0 for a free one (EMULATOR_PORT, default 8080)")
-    serve_parser.add_argument(
-        "--timestamp-style",
-        choices=["offset", "local"],
-        help="opprettetDato with offset (RFC 3339) or as Spring's LocalDateTime (EMULATOR_TIMESTAMP_STYLE)",
-    )
-    serve_parser.add_argument("--log-level", help="debug, info, warning or error (EMULATOR_LOG_LEVEL)")
-    serve_parser.add_argument(
-        "--issuer", help="token issuer URL (EMULATOR_ISSUER, default http://<host>:<port>/maskinporten/)"
-    )
-    serve_parser.add_argument(
-        "--issuer-aliases",
-        help="other issuer URLs an assertion's aud may name, comma-separated (EMULATOR_ISSUER_ALIASES)",
-    )
-    serve_parser.add_argument("--auth-mode", choices=["open", "strict"], help="token server mode (EMULATOR_AUTH_MODE)")
-    serve_parser.add_argument("--clients-file", help="JSON file of registered clients (EMULATOR_CLIENTS_FILE)")
-    serve_parser.add_argument(
-        "--subscription-keys", help="accepted subscription keys, comma-separated (EMULATOR_SUBSCRIPTION_KEYS)"
-    )
-    serve_parser.add_argument("--token-lifetime", type=int, help="access token seconds (EMULATOR_TOKEN_LIFETIME)")
-    serve_parser.add_argument("--signing-key-file", help="PEM or JWK signing key (EMULATOR_SIGNING_KEY_FILE)")
-    serve_parser.add_argument(
-        "--trust-anchors", help="PEM CA certificates x5c chains must lead to, strict mode (EMULATOR_TRUST_ANCHORS)"
-    )
-    serve_parser.add_argument(
-        "--trusted-issuers", help='JSON [{"issuer": ..., "jwks": <url or file>}] (EMULATOR_TRUSTED_ISSUERS)'
-    )
-    serve_parser.add_argument("--data-dir", help="keep appended events and the clock here (EMULATOR_DATA_DIR)")
-    serve_parser.add_argument("--journal-size", type=int, help="request journal entries kept (EMULATOR_JOURNAL_SIZE)")
-    serve_parser.add_argument("--rate-limit", help="CALLS/SECONDS per subscription key (EMULATOR_RATE_LIMIT)")
-    serve_parser.add_argument("--live-rate", type=float, help="start in live mode, events/s (EMULATOR_LIVE_RATE)")
-    serve_parser.add_argument(
-        "--live-pattern",
-        choices=["steady", "poisson", "bursts"],
-        help="live arrivals (EMULATOR_LIVE_PATTERN)",
-    )
-    serve_parser.add_argument("--admin-token", help="protect /_emulator with this bearer token (EMULATOR_ADMIN_TOKEN)")
-    serve_parser.add_argument(
-        "--header-timeout", type=float, help="seconds to send a request's head, then 408 (EMULATOR_HEADER_TIMEOUT)"
-    )
-    serve_parser.set_defaults(command=serve)
+    # Every setting is an option of serve, made from its field: a new setting needs no code here. "resolve" lets
+    # an option written out by hand below replace the one made for it.
+    serve_parser = commands.add_parser("serve", help="run the emulator", conflict_handler="resolve")
+    add_setting_options(serve_parser, list(Settings.model_fields))
+    serve_parser.set_defaults(command=serve, prog=serve_parser.prog)
 
     token_parser = commands.add_parser(
         "token", help="mint a token signed by a running emulator's key (for testing 401/403 handling)"
@@ -197,21 +169,58 @@ def build_parser() -> argparse.ArgumentParser:
     token_parser.add_argument(
         "--admin-token", help="the server's admin token, when it runs with one (EMULATOR_ADMIN_TOKEN)"
     )
-    token_parser.set_defaults(command=token)
+    token_parser.set_defaults(command=token, prog=token_parser.prog)
 
     health_parser = commands.add_parser(
         "health", help="exit 0 if the emulator at EMULATOR_HOST:EMULATOR_PORT is ready (for container health checks)"
     )
-    health_parser.add_argument("--port", type=int, help="port to check (EMULATOR_PORT, default 8080)")
-    health_parser.set_defaults(command=health)
+    add_setting_options(health_parser, ["port"])
+    health_parser.set_defaults(command=health, prog=health_parser.prog)
 
     generate_parser = commands.add_parser(
-        "generate", parents=[log_options], help="write the seeded log as a JSON fixture and print its digest"
+        "generate", help="write the seeded log as a JSON fixture and print its digest"
     )
+    add_setting_options(generate_parser, list(_LOG_SETTINGS))
     generate_parser.add_argument("-o", "--output", default="-", help="file to write, - for standard output")
-    generate_parser.set_defaults(command=generate)
+    generate_parser.set_defaults(command=generate, prog=generate_parser.prog)
     return parser
 
 
-def _settings_problem(error: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors())
+def add_setting_options(parser: argparse.ArgumentParser, names: list[str]) -> None:
+    """`--name` for each named setting, taken as text: Settings converts and checks it, as it does a variable."""
+    for name in names:
+        field = Settings.model_fields[name]
+        facts = [f"{ENV_PREFIX}{name.upper()}"]
+        if field.default not in (None, ""):
+            default = field.default.value if isinstance(field.default, Enum) else field.default
+            facts.append(f"default {default}")
+        described = f"{(field.description or name).rstrip('.')} ({', '.join(facts)})"
+        parser.add_argument(f"--{name.replace('_', '-')}", dest=name, help=described.replace("%", "%%"))
+
+
+def _option_value(prog: str, name: str, value: Any) -> Any:
+    """A list or object setting given as an option is JSON, as pydantic-settings reads its variable."""
+    if not isinstance(value, str) or not _is_structured(Settings.model_fields[name].annotation):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"{prog}: {setting_label(name)}: not valid JSON ({error})") from None
+
+
+def _is_structured(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_structured(member) for member in typing.get_args(annotation) if member is not type(None))
+    return (origin or annotation) in (list, tuple, set, frozenset, dict)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that its complaint about a setting's option is the one line any unusable setting gets."""
+
+    def error(self, message: str) -> NoReturn:
+        match = _ARGUMENT_ERROR.fullmatch(message)
+        name = match["option"].removeprefix("--").replace("-", "_") if match else ""
+        if match and name in Settings.model_fields:
+            raise SystemExit(f"{self.prog}: {setting_label(name)}: {match['reason']}")
+        super().error(message)

@@ -9,8 +9,8 @@ from importlib import resources
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from emulator.clock import Clock
-from emulator.eventlog import CacheError, LogCache, SeededLog, Store, load_seeded_log
+from emulator.clock import Clock, ControlledClock
+from emulator.eventlog import CacheError, LogCache, SeededLog, Store, StoreMismatchError, check_fixture, load_seeded_log
 from emulator.gateway import RateLimiter
 from emulator.maskinporten import (
     ClientRegistry,
@@ -21,13 +21,37 @@ from emulator.maskinporten import (
     trusted_issuer,
 )
 from emulator.medl import check_planned
-from emulator.settings import Settings
+from emulator.settings import Settings, setting_label
 
 T = TypeVar("T")
 
 
 class SettingsError(ValueError):
     """A setting the emulator cannot use: a missing or malformed file, or text it cannot read."""
+
+
+def check(settings: Settings) -> None:
+    """Load what every setting that names a file or holds text names, and let go of it: a SettingsError for the
+    first that cannot be used. Cheap (the log is not built), so `serve` calls it before it binds its port."""
+    if settings.signing_key_file is not None:
+        signing_key(settings)
+    if settings.clients_file is not None:
+        clients(settings)
+    trusted_issuers(settings)
+    issuer_aliases(settings)
+    trust_anchors(settings)
+    rate_limiter(settings, ControlledClock())
+    if settings.fixture is not None:
+        fixture = settings.fixture
+        _loaded("fixture", lambda: check_fixture(fixture))
+    if settings.data_dir is not None:
+        data_dir = settings.data_dir
+        _loaded("data_dir", lambda: Store.check_available(data_dir))
+    if settings.cache_dir is not None:
+        try:
+            LogCache.open(settings.cache_dir)
+        except CacheError as error:
+            raise _error("cache_dir", str(error)) from error
 
 
 def seeded_log(settings: Settings) -> SeededLog:
@@ -111,11 +135,13 @@ def _loaded(setting: str, load: Callable[[], T]) -> T:
         return load()
     except json.JSONDecodeError as error:
         raise _error(setting, f"not valid JSON ({error})") from error
-    except (OSError, ValueError, sqlite3.Error) as error:
+    except (OSError, ValueError, sqlite3.Error, StoreMismatchError) as error:
         raise _error(setting, str(error)) from error
+    except (LookupError, TypeError, AttributeError) as error:
+        # JSON of a shape the loader did not expect, at a place it does not check: still the file's fault.
+        raise _error(setting, f"not the expected JSON shape ({type(error).__name__}: {error})") from error
 
 
 def _error(setting: str, reason: str) -> SettingsError:
-    # Named as the user set it: an option of `serve`, or its environment variable.
-    option = "--" + setting.replace("_", "-")
-    return SettingsError(f"{option} (EMULATOR_{setting.upper()}): {reason}")
+    # Named as the user set it: an option of `serve`, or its environment variable; one line whatever the reason.
+    return SettingsError(f"{setting_label(setting)}: {' '.join(reason.split())}")

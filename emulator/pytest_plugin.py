@@ -4,7 +4,7 @@ One emulator per test session, started on first use, and a cheap reset before ea
 
 - `emulator_server`: the session's real emulator process (`python -m emulator serve --port 0`).
 - `emulator`: an `EmulatorControl` for it, reset to the seeded log before the test.
-- `emulator_token`, `emulator_subscription_key`: credentials its feed accepts.
+- `emulator_token`, `emulator_medl_token`, `emulator_subscription_key`: credentials its feed (and MEDL) accept.
 - `emulator_app`, `emulator_client`: the same emulator in-process (no server, no port), reset before the test.
 
 Options (command line, else ini, else the default): `--emulator-events` / `emulator_events` (1000),
@@ -95,16 +95,13 @@ def serve_arguments(config: pytest.Config) -> list[str]:
 
 def settings_of(arguments: list[str]) -> Settings:
     """Settings as `serve` would build them from these options (and the environment)."""
-    from emulator.cli import build_parser  # noqa: PLC0415
-    from emulator.settings import Settings  # noqa: PLC0415
+    from emulator.cli import build_parser, settings_for  # noqa: PLC0415
 
     problems = io.StringIO()
     try:
         with contextlib.redirect_stderr(problems):
-            parsed = build_parser().parse_args(["serve", *arguments])
-        overrides = {name: value for name, value in vars(parsed).items() if name in Settings.model_fields}
-        return Settings(**{name: value for name, value in overrides.items() if value is not None})
-    except (SystemExit, ValueError) as error:
+            return settings_for(build_parser().parse_args(["serve", *arguments]))
+    except SystemExit as error:
         message = problems.getvalue().strip() or str(error)
         raise pytest.UsageError(f"trygdehendelser-emulator options {arguments}: {message}") from None
 
@@ -151,7 +148,8 @@ def emulator(_emulator_session_control: EmulatorControl) -> EmulatorControl:
     journal, consumers, live mode, the clock and clients registered at run time, in milliseconds. The control
     offers `base_url`, `feed_url`, `token_url`, `issuer`, `subscription_key`, `token()`, `headers()`, `read()`,
     `append()`, `generate()`, `status()`, `clock()`, `freeze()`, `advance()`, `live()`, `fault()`, `journal()`,
-    `consumers()` and `wait_for()`. Point the code under test at `emulator.feed_url` and `emulator.token_url`.
+    `consumers()` and `wait_for()`, and for MEDL `medl_url`, `medl_scope`, `lookup()` and `lookup_person()`.
+    Point the code under test at `emulator.feed_url`, `emulator.medl_url` and `emulator.token_url`.
     """
     _emulator_session_control.reset()
     return _emulator_session_control
@@ -161,6 +159,12 @@ def emulator(_emulator_session_control: EmulatorControl) -> EmulatorControl:
 def emulator_token(emulator: EmulatorControl) -> str:
     """An access token the session's emulator accepts for the API (minted after the reset, on its clock)."""
     return emulator.token()
+
+
+@pytest.fixture
+def emulator_medl_token(emulator: EmulatorControl) -> str:
+    """An access token the session's emulator accepts for MEDL (`nav:medlemskap/v1/medlemskapsunntak`)."""
+    return emulator.token(emulator.medl_scope)
 
 
 @pytest.fixture
@@ -191,14 +195,17 @@ def emulator_app(_emulator_app_session: FastAPI) -> FastAPI:
 
 @pytest.fixture
 def emulator_client(emulator_app: FastAPI) -> Iterator[InProcessClient]:
-    """A synchronous httpx client of `emulator_app` that sends a valid subscription key and token.
+    """A synchronous httpx client of `emulator_app` that sends a valid subscription key and a token for both APIs.
 
-    Paths are relative: `emulator_client.get("/helse/v1/trygdehendelser/hendelser", params=...)`, and
+    Paths are relative: `emulator_client.get("/helse/v1/trygdehendelser/hendelser", params=...)`,
+    `emulator_client.get("/medlemskap/v1/medlemskapsunntak/2000003")`, and
     `emulator_client.post("/_emulator/events", json=...)` for the control plane.
     """
+    from emulator.maskinporten import API_SCOPE, MEDL_SCOPE  # noqa: PLC0415
     from emulator.testing import InProcessClient, api_headers  # noqa: PLC0415
 
-    with InProcessClient(emulator_app, headers=api_headers(emulator_app)) as client:
+    headers = api_headers(emulator_app, scope=f"{API_SCOPE} {MEDL_SCOPE}")
+    with InProcessClient(emulator_app, headers=headers) as client:
         yield client
 
 
@@ -206,6 +213,7 @@ __all__ = [
     "emulator",
     "emulator_app",
     "emulator_client",
+    "emulator_medl_token",
     "emulator_server",
     "emulator_subscription_key",
     "emulator_token",

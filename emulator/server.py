@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import logging
 import socket
@@ -18,13 +19,16 @@ from emulator.backend import Backend
 from emulator.configuration import SettingsError
 from emulator.eventlog import BUILD_LOGGER, StoreMismatchError
 from emulator.http import GuardedHttpProtocol
-from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host
+from emulator.settings import DEFAULT_SUBSCRIPTION_KEY, Settings, display_host, setting_label
 
 SHUTDOWN_GRACE_SECONDS = 5
 
 
 def serve(settings: Settings) -> int:
-    """Build the emulator, then listen and answer until interrupted; a setting it cannot use ends it in one line."""
+    """Build the emulator, then listen and answer until interrupted; a setting it cannot use ends it in one line.
+
+    The settings come checked (`configuration.check`); what only binding or building finds out is refused here.
+    """
     # Bound before the app is built, so that with port 0 the issuer URL already names the real port; listening
     # only after, so that until the log is built a connection is refused rather than left waiting.
     listener = _bind(settings.host, settings.port)
@@ -32,9 +36,12 @@ def serve(settings: Settings) -> int:
     try:
         with _build_progress_shown():
             app = http_edge.create_app(settings)
-    except (SettingsError, StoreMismatchError) as error:
+    except SettingsError as error:
         listener.close()
-        raise SystemExit(f"trygdehendelser-emulator: {error}") from None
+        _refuse(str(error))
+    except StoreMismatchError as error:
+        listener.close()
+        _refuse(f"{setting_label('data_dir')}: {error}")
     _listen(listener, settings.host, settings.port)
     backend = app.state.backend
     # The log is built and never moves: keep the collector from walking it on every request.
@@ -83,9 +90,14 @@ def _build_progress_shown() -> Iterator[None]:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    family, kind, protocol, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (OSError, UnicodeError) as error:
+        # socket.gaierror for a name no resolver knows or an address like 999.1.1.1; UnicodeError for a name
+        # IDNA cannot encode.
+        _refuse(f"{setting_label('host')}: cannot resolve {host!r}: {getattr(error, 'strerror', None) or error}")
     listener = socket.socket(family, kind, protocol)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -106,7 +118,13 @@ def _listen(listener: socket.socket, host: str, port: int) -> None:
 
 def _cannot_listen(listener: socket.socket, host: str, port: int, error: OSError) -> NoReturn:
     listener.close()
-    raise SystemExit(f"trygdehendelser-emulator: cannot listen on {host}:{port}: {error.strerror}") from None
+    # A port taken or privileged is the port's fault; an address that is not this machine's, the host's.
+    setting = "port" if error.errno in (errno.EADDRINUSE, errno.EACCES) else "host"
+    _refuse(f"{setting_label(setting)}: cannot listen on {host}:{port}: {error.strerror}")
+
+
+def _refuse(problem: str) -> NoReturn:
+    raise SystemExit(f"trygdehendelser-emulator serve: {problem}") from None
 
 
 def _banner(settings: Settings, backend: Backend) -> str:
@@ -116,8 +134,9 @@ def _banner(settings: Settings, backend: Backend) -> str:
         f"trygdehendelser-emulator {__version__}: {events:,} events ({description}), "
         f"ready in {backend.ready_seconds:.2f} s",
         f"  feed     {base}/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1",
+        f"  medl     {base}/medlemskap/v1/medlemskapsunntak/<periodeId>  (or without it, with Nav-Personident)",
         f"  token    {settings.issuer_url}token  (issuer {settings.issuer_url}, {settings.auth_mode} mode)",
-        f"  openapi  {base}/openapi.json",
+        f"  openapi  {base}/openapi.json  {base}/medl-openapi.json",
         f"  control  {base}/_emulator/docs",
         f"  health   {base}/internal/isalive  {base}/internal/isready",
     ]

@@ -1,24 +1,31 @@
 """A small, real consumer of NAV's Helse Trygdehendelser feed, written the way a production reader would be.
 
 It authenticates as Maskinporten wants (the JWT-bearer grant, an assertion signed with the client's own RSA
-key), reads the feed from where it left off (`hendelsesnummer = last + 1`, 100 at a time, both groups), appends
-every event as one JSON line to an output file and then saves its cursor, atomically, after every batch.
+key), reads the feed from where it left off (`hendelsesnummer = last + 1`, 100 at a time, both groups), looks
+each event's period up in MEDL (`GET /medlemskap/v1/medlemskapsunntak/{periodeId}`, the feed says only *that*
+a period changed, MEDL says *how*), appends every event as one JSON line to an output file, keeps MEDL's latest
+record of every period in a SQLite table, and then saves its cursor, atomically, after every batch.
 
 Failures it expects and rides out, never moving the cursor past an event it has not written:
 
 - 429 and 503: waits as long as `Retry-After` says (else exponential back-off with jitter, capped);
 - other 5xx, a dropped connection, a timeout, a page that is not valid JSON (cut short): retries with back-off;
 - 401 (the token expired in flight): fetches a new token and retries once;
-- an empty page: nothing new yet, so it waits `--poll-interval` seconds and asks again.
+- an empty page: nothing new yet, so it waits `--poll-interval` seconds and asks again;
+- MEDL's 429/5xx, dropped connections and cut answers the same way, keeping the page it has read;
+- a 404 from MEDL for a period the feed announced is a bug on NAV's side: it stops, loudly, before the cursor
+  moves past that event.
 
 The state file holds the cursor and how many bytes of the output file belong to it, so after a crash between
 writing events and saving the cursor the extra lines are cut off on restart: each event lands exactly once.
+The periods table is committed before the cursor is saved; a batch read again only looks its periods up again
+and overwrites them with answers at least as new, so the table is never older than the cursor.
 
     python examples/consumer.py --base-url http://127.0.0.1:8080 \\
         --issuer http://127.0.0.1:8080/maskinporten/ --client-id my-client --key-file my-key.pem \\
-        --state-file cursor.json --out events.jsonl --until 10000
+        --state-file cursor.json --out events.jsonl --periods periods.sqlite --until 10000
 
-Only the standard library, httpx and PyJWT (with its `crypto` extra, for RS256).
+Only the standard library (sqlite3 included), httpx and PyJWT (with its `crypto` extra, for RS256).
 """
 
 from __future__ import annotations
@@ -31,12 +38,14 @@ import logging
 import os
 import random
 import signal
+import sqlite3
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -47,6 +56,8 @@ import jwt
 
 FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
 SCOPE = "nav:helse/v1/trygdehendelser"
+MEDL_PATH = "/medlemskap/v1/medlemskapsunntak"
+MEDL_SCOPE = "nav:medlemskap/v1/medlemskapsunntak"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 PAGE_SIZE = 100
 ASSERTION_LIFETIME_SECONDS = 60
@@ -73,22 +84,26 @@ class TransientError(Exception):
 
 @dataclass
 class TokenSource:
-    """Maskinporten's JWT-bearer grant; the access token is kept and replaced shortly before it expires."""
+    """Maskinporten's JWT-bearer grant for one scope; the token is kept and replaced shortly before it expires."""
 
     http: httpx.Client
     issuer: str
     client_id: str
     private_key: str
     key_id: str
+    scope: str = SCOPE
     fetched: int = 0
     _token: str | None = None
     _refresh_at: float = 0.0
+    # Look-ups run on several threads: one of them fetches a new token, the others wait for it.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def token(self) -> str:
-        if self._token is None or time.monotonic() >= self._refresh_at:
-            self._fetch()
-        assert self._token is not None
-        return self._token
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._refresh_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
 
     def invalidate(self) -> None:
         self._token = None
@@ -98,7 +113,7 @@ class TokenSource:
         claims = {
             "aud": self.issuer,
             "iss": self.client_id,
-            "scope": SCOPE,
+            "scope": self.scope,
             "iat": now,
             "exp": now + ASSERTION_LIFETIME_SECONDS,
             "jti": str(uuid.uuid4()),
@@ -127,7 +142,7 @@ class TokenSource:
         margin = min(30.0, expires_in / 4)
         self._token, self._refresh_at = str(token), started + expires_in - margin
         self.fetched += 1
-        log.info("new access token (expires in %.0f s)", expires_in)
+        log.info("new access token for %s (expires in %.0f s)", self.scope, expires_in)
 
 
 # ------------------------------------------------------------------------------------------------ state
@@ -189,6 +204,49 @@ def open_output(path: Path, state: State | None) -> BinaryIO:
     return stream
 
 
+class PeriodStore:
+    """MEDL's latest record of every period seen, one row per `unntakId`, in a SQLite file of the consumer's own.
+
+    A table rather than a JSON file: it is upserted a batch at a time, where a file would be rewritten whole
+    after every batch (hundreds of megabytes for a million periods).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = sqlite3.connect(path)
+        # WAL lets a reader (a report, a test) look at the table while the consumer writes to it.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS periods (unntak_id INTEGER PRIMARY KEY, ident TEXT NOT NULL,"
+            " status TEXT NOT NULL, versjon INTEGER, hendelsesnummer INTEGER NOT NULL, record TEXT NOT NULL)"
+        )
+        self._db.commit()
+
+    def save(self, looked_up: list[tuple[int, dict[str, Any]]]) -> None:
+        """Store each record with the number of the last event that made this consumer look it up."""
+        rows = [
+            (
+                record["unntakId"],
+                record["ident"],
+                record["status"],
+                (record.get("sporingsinformasjon") or {}).get("versjon"),
+                number,
+                json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+            )
+            for number, record in looked_up
+        ]
+        with self._db:  # one transaction: the whole batch or none of it
+            self._db.executemany(
+                "INSERT INTO periods VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (unntak_id) DO UPDATE SET"
+                " ident = excluded.ident, status = excluded.status, versjon = excluded.versjon,"
+                " hendelsesnummer = excluded.hendelsesnummer, record = excluded.record",
+                rows,
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
 # ------------------------------------------------------------------------------------------------ reading
 
 
@@ -225,29 +283,61 @@ def parse_page(response: httpx.Response, after: int) -> list[dict[str, Any]]:
     return events
 
 
+def parse_record(response: httpx.Response, event: dict[str, Any]) -> dict[str, Any]:
+    """MEDL's answer for the event's period, checked: valid JSON, the period asked for, the event's person."""
+    try:
+        record = json.loads(response.content)
+    except ValueError:
+        raise TransientError("medl invalid JSON (an answer cut short?)") from None
+    if not isinstance(record, dict) or not isinstance(record.get("status"), str):
+        raise TransientError("medl not a medlemskapsunntak")
+    content = event["innhold"]
+    if record.get("unntakId") != content["periodeId"] or record.get("ident") != content["personident"]:
+        # Named by numbers only: a fødselsnummer does not belong in a log.
+        raise FatalError(
+            f"BUG: MEDL's answer for periodeId {content['periodeId']} (event {event['hendelsesnummer']}) is about"
+            f" another period or person (unntakId {record.get('unntakId')!r})"
+        )
+    return record
+
+
 @dataclass
 class Options:
     base_url: str
     subscription_key: str
+    consumer_id: str
     until: int | None
     deadline: float | None
     poll_interval: float
     backoff_base: float
     backoff_cap: float
+    # MEDL look-ups in flight at once: a page's periods are independent of each other.
+    lookups: int = 8
 
 
 @dataclass
 class Consumer:
     http: httpx.Client
     tokens: TokenSource
+    # Two tokens, one per API, rather than one carrying both scopes: each API is sent a token that opens only
+    # itself, so a token that leaks from one side (a log, a proxy) cannot be used on the other. The cost is one
+    # more token request per token lifetime, nothing next to a look-up per event.
+    medl_tokens: TokenSource
     options: Options
     state_file: Path
     output: BinaryIO
+    periods: PeriodStore
     state: State
     stop: threading.Event = field(default_factory=threading.Event)
     stats: Counter[str] = field(default_factory=Counter)
     _failures: int = 0
     _random: random.Random = field(default_factory=random.Random)
+    # The page read and the records looked up so far: a failed look-up is retried without reading the page again.
+    _page: list[dict[str, Any]] | None = None
+    _records: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Where look-ups run in parallel; without one, one after the other.
+    pool: ThreadPoolExecutor | None = None
+    _stats_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self) -> str:
         """Read until `--until`, the deadline or a signal; returns which of them ended it."""
@@ -259,11 +349,15 @@ class Consumer:
             if self._remaining() <= 0:
                 return "max-seconds"
             try:
-                events = self._next_page()
+                if self._page is None:
+                    self._page = self._next_page()
+                events = self._page
+                self._look_up(events)
             except TransientError as error:
                 self._back_off(error)
                 continue
             self._failures = 0
+            self._page = None
             if events:
                 self._write(events)
             else:
@@ -302,6 +396,82 @@ class Consumer:
             return parse_page(response, self.state.last)
         raise FatalError("the feed refused a freshly fetched token (401 twice)")
 
+    def _look_up(self, events: list[dict[str, Any]]) -> None:
+        """MEDL's record of every period on the page, once each: asked after the page was read, so it is at
+        least as new as the page's last event about that period. Several at once; what was fetched is kept if
+        another look-up fails, so a retry asks only for what is missing."""
+        wanted: dict[int, dict[str, Any]] = {}
+        for event in events:
+            period = int(event["innhold"]["periodeId"])
+            if period not in self._records:
+                wanted.setdefault(period, event)
+        if self.pool is None or self.options.lookups == 1 or len(wanted) == 1:
+            for period, event in wanted.items():
+                self._records[period] = self._medl_record(event)
+            return
+        running: dict[Future[dict[str, Any]], int] = {
+            self.pool.submit(self._medl_record, event): period for period, event in wanted.items()
+        }
+        failure: Exception | None = None
+        for done in as_completed(running):
+            if done.cancelled():
+                continue
+            try:
+                self._records[running[done]] = done.result()
+            except (FatalError, TransientError) as error:
+                # A fatal answer outranks a passing one; look-ups not yet begun are left for the retry.
+                failure = failure if isinstance(failure, FatalError) else error
+                for waiting in running:
+                    waiting.cancel()
+        if failure is not None:
+            raise failure
+
+    def _count(self, name: str) -> None:
+        with self._stats_lock:
+            self.stats[name] += 1
+
+    def _medl_record(self, event: dict[str, Any]) -> dict[str, Any]:
+        period = event["innhold"]["periodeId"]
+        for attempt in (1, 2):
+            # A fresh Nav-Call-Id per call, so one look-up can be found in MEDL's logs; Nav-Consumer-Id says who.
+            call_id = str(uuid.uuid4())
+            headers = {
+                "Ocp-Apim-Subscription-Key": self.options.subscription_key,
+                "Authorization": f"Bearer {self.medl_tokens.token()}",
+                "Nav-Call-Id": call_id,
+                "Nav-Consumer-Id": self.options.consumer_id,
+            }
+            self._count("medl_requests")
+            try:
+                response = self.http.get(
+                    f"{MEDL_PATH}/{period}",
+                    params={"inkluderSporingsinfo": "true"},
+                    headers=headers,
+                    timeout=self._timeout(),
+                )
+            except httpx.TransportError as error:
+                raise TransientError(f"medl connection: {type(error).__name__}") from None
+            status = response.status_code
+            if status == 401 and attempt == 1:
+                self._count("medl_status_401")
+                log.info("401 from MEDL; fetching a new token")
+                self.medl_tokens.invalidate()
+                continue
+            if status in (429, 503):
+                raise TransientError(f"medl status {status}", retry_after_of(response))
+            if status >= 500:
+                raise TransientError(f"medl status {status}")
+            if status == 404:
+                # The feed announced this period, so MEDL must know it: not ours to skip, and not worth a retry.
+                raise FatalError(
+                    f"BUG: MEDL has no period {period}, which the feed announced in event {event['hendelsesnummer']}"
+                    f" ({event['type']}); Nav-Call-Id {call_id}: {response.text}"
+                )
+            if status != 200:
+                raise FatalError(f"MEDL answered {status} for period {period} (Nav-Call-Id {call_id}): {response.text}")
+            return parse_record(response, event)
+        raise FatalError("MEDL refused a freshly fetched token (401 twice)")
+
     def _write(self, events: list[dict[str, Any]]) -> None:
         lines = b"".join(
             json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for event in events
@@ -312,6 +482,10 @@ class Consumer:
         if self.output.seekable():  # a file, not a pipe: make the lines durable before the cursor moves
             os.fsync(self.output.fileno())
             written = self.output.tell()
+        # The periods before the cursor: after a crash in between, the batch is read and looked up again.
+        last_seen = {int(event["innhold"]["periodeId"]): int(event["hendelsesnummer"]) for event in events}
+        self.periods.save([(number, self._records[period]) for period, number in last_seen.items()])
+        self._records.clear()
         self.state = State(int(events[-1]["hendelsesnummer"]), written)
         save_state(self.state_file, self.state)
         self.stats["pages"] += 1
@@ -357,11 +531,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--subscription-key", default=DEFAULT_SUBSCRIPTION_KEY, help="Ocp-Apim-Subscription-Key")
     parser.add_argument("--state-file", required=True, type=Path, help="where the cursor is kept between runs")
     parser.add_argument("--out", type=Path, help="append events here as JSON lines (default: standard output)")
+    parser.add_argument(
+        "--periods",
+        type=Path,
+        help="MEDL's record of each period, a SQLite file (default: periods.sqlite beside the state file)",
+    )
+    parser.add_argument(
+        "--consumer-id", help="Nav-Consumer-Id sent to MEDL, the calling system (default: the client_id)"
+    )
     parser.add_argument("--until", type=int, help="stop once every event up to this number is written")
     parser.add_argument("--max-seconds", type=float, help="stop after this long")
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds to wait after an empty page")
     parser.add_argument("--backoff-base", type=float, default=0.2, help="first back-off ceiling, seconds")
     parser.add_argument("--backoff-cap", type=float, default=30.0, help="longest back-off, seconds")
+    parser.add_argument("--lookups", type=int, default=8, help="MEDL look-ups in flight at once (default 8)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every batch")
     return parser
 
@@ -378,11 +561,13 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(
         base_url=arguments.base_url.rstrip("/"),
         subscription_key=arguments.subscription_key,
+        consumer_id=arguments.consumer_id or arguments.client_id,
         until=arguments.until,
         deadline=None if arguments.max_seconds is None else started + arguments.max_seconds,
         poll_interval=arguments.poll_interval,
         backoff_base=arguments.backoff_base,
         backoff_cap=arguments.backoff_cap,
+        lookups=max(arguments.lookups, 1),
     )
     stop = threading.Event()
 
@@ -397,13 +582,24 @@ def main(argv: list[str] | None = None) -> int:
         state = load_state(arguments.state_file)
         # On standard output nothing can be cut back after a crash: --out for exactly-once across restarts.
         output = open_output(arguments.out, state) if arguments.out else None
-    except (OSError, FatalError) as error:
+        periods = PeriodStore(arguments.periods or arguments.state_file.with_name("periods.sqlite"))
+    except (OSError, sqlite3.Error, FatalError) as error:
         log.error("%s", error)
         return 2
     closing: contextlib.AbstractContextManager[BinaryIO] = output or contextlib.nullcontext(sys.stdout.buffer)
-    with closing as stream, httpx.Client(base_url=options.base_url, timeout=10.0) as http:
+    with (
+        closing as stream,
+        contextlib.closing(periods),
+        httpx.Client(
+            base_url=options.base_url, timeout=10.0, limits=httpx.Limits(max_connections=options.lookups + 2)
+        ) as http,
+        ThreadPoolExecutor(max_workers=options.lookups, thread_name_prefix="medl") as pool,
+    ):
         tokens = TokenSource(http, issuer, arguments.client_id, private_key, arguments.key_id)
-        consumer = Consumer(http, tokens, options, arguments.state_file, stream, state or State(), stop)
+        medl_tokens = TokenSource(http, issuer, arguments.client_id, private_key, arguments.key_id, MEDL_SCOPE)
+        consumer = Consumer(
+            http, tokens, medl_tokens, options, arguments.state_file, stream, periods, state or State(), stop, pool=pool
+        )
         log.info("reading from hendelsesnummer %d", consumer.state.last + 1)
         try:
             ended = consumer.run()
@@ -416,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         "cursor": consumer.state.last,
         "seconds": round(time.monotonic() - started, 3),
         "tokens": tokens.fetched,
+        "medl_tokens": medl_tokens.fetched,
         **dict(sorted(consumer.stats.items())),
     }
     print(json.dumps({"summary": summary}), file=sys.stderr, flush=True)

@@ -308,6 +308,7 @@ async function poll() {
     renderJournal(journal);
     setConnection("ok", `live · ${new Date().toLocaleTimeString("en-GB", { hour12: false })}`);
     await followHead(summary.head);
+    if (state.period && state.period.head !== summary.head) await refreshPeriod();
   } catch (error) {
     if (!state.needsAdmin) setConnection("error", `no answer: ${error.message}`);
   } finally {
@@ -414,16 +415,22 @@ function renderConsumers(answer) {
     const lagShare = answer.head ? Math.min(1, consumer.lag / answer.head) : 0;
     const bar = el("span", { class: "lagbar" }, el("span", { class: "lagfill" }));
     bar.firstChild.style.width = `${Math.max(lagShare * 100, consumer.lag ? 2 : 0)}%`;
-    const statuses = Object.entries(consumer.requests_by_status).map(([code, count]) =>
-      el("span", { class: "status-count" }, statusChip(Number(code)), `×${count}`),
-    );
+    const counts = (byStatus) =>
+      Object.entries(byStatus || {}).map(([code, count]) =>
+        el("span", { class: "status-count" }, statusChip(Number(code)), `×${count}`),
+      );
+    const statuses = counts(consumer.requests_by_status);
+    // Its look-ups in MEDL, after its reads of the feed: a line of their own, marked as MEDL's.
+    const medl = consumer.medl_requests
+      ? el("span", { class: "medl-counts", title: `${consumer.medl_requests} MEDL look-ups` }, el("span", { class: "medl-label", text: "MEDL" }), counts(consumer.medl_requests_by_status))
+      : null;
     return el(
       "tr",
       { "data-consumer": consumer.consumer, class: own ? "own" : null },
       el("td", { class: "consumer-name", title: consumer.consumer }, consumer.consumer, own ? el("span", { class: "badge", text: "this page" }) : null),
       el("td", { class: "num", text: n(consumer.caught_up_to) }),
       el("td", { class: "lag" }, el("span", { class: "lag-value", text: n(consumer.lag) }), bar),
-      el("td", { class: "statuses", title: `${consumer.requests} requests` }, statuses),
+      el("td", { class: "statuses", title: `${consumer.requests} feed requests, ${consumer.medl_requests || 0} MEDL look-ups` }, statuses, medl),
       el("td", { text: ago(consumer.last_seen_ms), title: consumer.last_requested === null ? "" : `last asked from ${consumer.last_requested}, highest delivered ${consumer.highest_delivered ?? "–"}` }),
     );
   });
@@ -441,11 +448,12 @@ function renderJournal(answer) {
   if (state.journal.length > JOURNAL_KEEP) state.journal.splice(0, state.journal.length - JOURNAL_KEEP);
   const hideOwn = $("journal-hide-own").checked;
   const feedPath = state.config ? state.config.feed_path : "/helse/v1/trygdehendelser/hendelser";
+  const medlPath = state.config ? state.config.medl_path : "/medlemskap/v1/medlemskapsunntak";
   const rows = [];
   for (let i = state.journal.length - 1; i >= 0 && rows.length < 100; i -= 1) {
     const entry = state.journal[i];
     if (hideOwn && entry.consumer === DASHBOARD_CONSUMER) continue;
-    const what = entry.path === feedPath ? "feed" : entry.path;
+    const what = entry.path === feedPath ? "feed" : medlName(entry.path, medlPath);
     rows.push(
       el(
         "tr",
@@ -464,6 +472,12 @@ function renderJournal(answer) {
   }
   if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 7, class: "muted", text: "No requests yet." })));
   replaceRows($("journal-table").tBodies[0], rows);
+}
+
+// MEDL's two operations: "medl" for a person's periods, "medl/{unntakId}" for one; any other path as it is.
+function medlName(path, medlPath) {
+  if (path === medlPath) return "medl";
+  return path.startsWith(`${medlPath}/`) ? `medl/${path.slice(medlPath.length + 1)}` : path;
 }
 
 function renderFaults(faults) {
@@ -555,18 +569,34 @@ function tailStart(head) {
 
 // ---------------------------------------------------------------- a period's history
 
+// A period's person never changes (the summary shows it, and MEDL's record beside the events), so its events
+// leave it out. Shown from a click or the form; asked again whenever the head moves (an append may have changed it), with
+// only the newest answer drawn.
 async function showPeriod(periodId) {
   $("period-id").value = periodId;
+  state.period = { id: periodId.trim(), head: state.head, asked: 0 };
+  await refreshPeriod();
+}
+
+async function refreshPeriod() {
+  const shown = state.period;
+  if (!shown) return;
+  shown.head = state.head;
+  const asked = (shown.asked += 1);
   showError("period-error", null);
   let period;
   try {
-    period = await control("GET", `/dashboard/periods/${encodeURIComponent(periodId.trim())}`);
+    period = await control("GET", `/dashboard/periods/${encodeURIComponent(shown.id)}`);
   } catch (error) {
+    if (state.period !== shown || shown.asked !== asked) return;
+    state.period = null;
     showError("period-error", error);
     $("period-summary").replaceChildren();
     replaceRows($("period-table").tBodies[0], []);
+    renderMedl(undefined);
     return;
   }
+  if (state.period !== shown || shown.asked !== asked) return;
   const who = period.identity;
   const identityBadges = who.synthetic
     ? [
@@ -591,11 +621,56 @@ async function showPeriod(periodId) {
         {},
         el("td", { class: "num", text: String(event.hendelsesnummer) }),
         el("td", {}, typeChip(event.type)),
-        el("td", {}, identCell(event.innhold.personident)),
         el("td", { text: event.metadata.hjemmelgruppe }),
         el("td", { class: "time", title: event.metadata.opprettetDato, text: shortTime(event.metadata.opprettetDato) }),
       ),
     ),
+  );
+  renderMedl(period.medlemskapsunntak);
+}
+
+// MEDL's record of the period as its API answers it (with sporingsinformasjon): undefined hides it, null says
+// MEDL has none. Fields without a value are left out, as MEDL leaves them out.
+function renderMedl(record) {
+  $("period-medl").hidden = record === undefined;
+  if (record === undefined) return;
+  if (record === null) {
+    $("period-medl-fields").replaceChildren(el("div", { class: "muted", text: "MEDL has no unntak with this id." }));
+    return;
+  }
+  const text = (value) => (value === null || value === undefined ? null : String(value));
+  const status = record.status === undefined ? null : el("span", {}, el("span", { class: `chip medl-${String(record.status).toLowerCase()}`, text: String(record.status) }), record.statusaarsak ? el("span", { class: "muted", text: ` ${record.statusaarsak}` }) : null);
+  const tracing = record.sporingsinformasjon || {};
+  const rows = [
+    ["unntakId", text(record.unntakId)],
+    ["ident", record.ident === undefined ? null : el("span", { class: "ident", text: String(record.ident) })],
+    ["fraOgMed", text(record.fraOgMed)],
+    ["tilOgMed", text(record.tilOgMed)],
+    ["status", status],
+    ["dekning", text(record.dekning)],
+    ["helsedel", text(record.helsedel)],
+    ["medlem", text(record.medlem)],
+    ["lovvalgsland", text(record.lovvalgsland)],
+    ["lovvalg", text(record.lovvalg)],
+    ["grunnlag", text(record.grunnlag)],
+    ["versjon", text(tracing.versjon), "tracing"],
+    ["kilde", text(tracing.kilde), "tracing"],
+    ["sistEndret", tracing.sistEndret ? el("span", { class: "time", title: tracing.sistEndret, text: shortTime(tracing.sistEndret) }) : null, "tracing"],
+  ];
+  let firstTracing = true;
+  $("period-medl-fields").replaceChildren(
+    ...rows
+      .filter(([, value]) => value !== null)
+      .map(([name, value, group]) => {
+        const starts = group === "tracing" && firstTracing;
+        if (starts) firstTracing = false;
+        return el(
+          "div",
+          { class: starts ? "medl-field starts-tracing" : "medl-field", "data-field": name, title: group === "tracing" ? `sporingsinformasjon.${name}` : null },
+          el("dt", { text: name }),
+          el("dd", {}, value),
+        );
+      }),
   );
 }
 

@@ -10,7 +10,7 @@ from emulator.eventlog.cache import CacheError, LogCache
 from emulator.eventlog.canonical import event_fragments
 from emulator.eventlog.digest import LogDigest
 from emulator.eventlog.events import EVENT_TYPES, GROUPS, EventType, Group, GroupFilter, NewEvent
-from emulator.eventlog.fixture import FixtureError, SeededLog, load_seeded_log, write_fixture
+from emulator.eventlog.fixture import FixtureError, SeededLog, check_fixture, load_seeded_log, write_fixture
 from emulator.eventlog.history import History
 from emulator.eventlog.identities import InvalidIdentityError, validate_synthetic
 from emulator.eventlog.keyed_rows import KeyedRows, Keys, RowArray
@@ -53,6 +53,7 @@ __all__ = [
     "Store",
     "StoreMismatchError",
     "TimestampStyle",
+    "check_fixture",
     "check_instant",
     "event_fragments",
     "load_seeded_log",

@@ -8,6 +8,7 @@ by the log's seed and head, so the same calls on the same log append the same ev
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,8 @@ _ANNUL_SHARE = 0.08
 _EOS_SHARE = 0.65
 _DNUMBER_SHARE = 0.12
 _POOL_WINDOW = 20_000
+# At most this many open periods are candidates for the next generated events: the newest, as live data would be.
+_POOL_LIMIT = 20_000
 # JSON-safe (JavaScript reads numbers as doubles), and far enough below int64's limit that ids generated after
 # it still fit.
 MAX_PERIOD_ID = 2**53 - 1
@@ -55,7 +58,8 @@ class Appender:
         self._medl_check = medl_check
         # Cheap to make: it reads the log on first use and follows it from then on, resets included.
         self.periods = PeriodIndex(log)
-        self._open: list[int] | None = None
+        # Ordered by opening; an ordered dict removes an annulled period in O(1) and keeps the others' order.
+        self._open: OrderedDict[int, None] | None = None
 
     def forget(self) -> None:
         """After a reset: the pool of open periods is rebuilt from the log when next needed."""
@@ -63,7 +67,10 @@ class Appender:
 
     def plan(self, drafts: Sequence[EventDraft], now_ms: int) -> list[NewEvent]:
         """The events to append for `drafts`, or AppendRejectedError; nothing is recorded until `applied`."""
+        # The batch's own periods are staged in a dict and the highest id is kept as it goes, so each draft is
+        # checked in O(1) (or one binary search in the index): a batch of n costs O(n log N), not O(n²).
         staged: dict[int, PeriodState] = {}
+        highest = self.periods.highest_id
         floor = self._last_created()
         planned: list[NewEvent] = []
         for index, draft in enumerate(drafts, start=1):
@@ -72,7 +79,8 @@ class Appender:
                 if created < floor:
                     raise AppendRejectedError(f"opprettetDato may not be earlier than the newest event's ({floor} ms)")
                 if draft.type is EventType.OPPRETTET:
-                    state = self._opening(draft, staged)
+                    state = self._opening(draft, staged, highest)
+                    highest = max(highest, state.period_id)
                 else:
                     state = self._continuing(draft, staged)
             except AppendRejectedError as error:
@@ -86,8 +94,7 @@ class Appender:
             self._medl_check(self.periods, self._seed, planned)
         return planned
 
-    def _opening(self, draft: EventDraft, staged: dict[int, PeriodState]) -> PeriodState:
-        highest = max([self.periods.highest_id, *staged])
+    def _opening(self, draft: EventDraft, staged: dict[int, PeriodState], highest: int) -> PeriodState:
         period_id = draft.period_id if draft.period_id is not None else highest + 1
         if not 1 <= period_id <= MAX_PERIOD_ID:
             raise AppendRejectedError(f"periodeId must be between 1 and {MAX_PERIOD_ID}")
@@ -149,20 +156,24 @@ class Appender:
         return events
 
     def applied(self, events: Sequence[NewEvent]) -> None:
-        """Record events that are now in the log."""
+        """Record events that are now in the log (the period index follows the log by itself)."""
+        open_pool = self._open
+        if open_pool is None:
+            return
         for event in events:
-            if self._open is not None:
-                if event.type is EventType.OPPRETTET:
-                    self._open.append(event.period_id)
-                elif event.type is EventType.ANNULLERT and event.period_id in self._open:
-                    self._open.remove(event.period_id)
+            if event.type is EventType.OPPRETTET:
+                open_pool[event.period_id] = None
+            elif event.type is EventType.ANNULLERT:
+                open_pool.pop(event.period_id, None)
+        while len(open_pool) > _POOL_LIMIT:
+            open_pool.popitem(last=False)
 
     def _state(self, period_id: int, staged: dict[int, PeriodState]) -> PeriodState:
         state = staged.get(period_id) or self.periods.get(period_id)
         assert state is not None
         return state
 
-    def _open_pool(self) -> list[int]:
+    def _open_pool(self) -> OrderedDict[int, None]:
         """Periods still open among the recent ones: the ones a live feed would change next."""
         if self._open is None:
             start = max(self._log.head - _POOL_WINDOW, 0)
@@ -170,7 +181,7 @@ class Appender:
             # ANNULLERT is a period's last event, so one that has events here was annulled here or not at all.
             annulled = set(recent[self._log.kind.values[start:] == EventType.ANNULLERT.code].tolist())
             candidates = dict.fromkeys(int(period_id) for period_id in recent.tolist())
-            self._open = [pid for pid in candidates if pid not in annulled]
+            self._open = OrderedDict.fromkeys(pid for pid in candidates if pid not in annulled)
         return self._open
 
     def _last_created(self) -> int:

@@ -44,7 +44,10 @@ class Column(Generic[ScalarT]):
 
     @property
     def values(self) -> npt.NDArray[ScalarT]:
-        view = self._data[: self._length]
+        # The length first: a writer on another thread swaps in grown (already copied) data before it raises
+        # the length, so a reader never gets a length beyond the data it read.
+        length = self._length
+        view = self._data[:length]
         view.flags.writeable = False
         return view
 

@@ -93,6 +93,15 @@ def recipe_log(recipe: Recipe, cache: LogCache | None = None) -> EventLog:
     return cache.load_or_build(recipe, lambda: generate(recipe, progress))[0]
 
 
+def check_fixture(fixture: str) -> None:
+    """Refuse, as load_seeded_log would, a fixture that is neither a preset nor a readable file of the right format
+    (a recipe's fields included), without building the log; an events fixture's events are checked when it is."""
+    text, name = _fixture_text(fixture)
+    document = _parse(text, name)
+    if document["format"] == RECIPE_FORMAT:
+        recipe_of(document.get("recipe", {}), name)
+
+
 def _is_int(value: object) -> bool:
     # JSON's true is not 1 here, nor is 1.0 or "1".
     return isinstance(value, int) and not isinstance(value, bool)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from emulator.clock import ControlledClock
-from emulator.eventlog.appends import Appender, EventDraft, MedlCheck
+from emulator.eventlog.appends import Appender, AppendRejectedError, EventDraft, MedlCheck
 from emulator.eventlog.digest import LogDigest
 from emulator.eventlog.events import NewEvent
-from emulator.eventlog.fixture import SeededLog
-from emulator.eventlog.live import LiveSchedule, LiveSpec
+from emulator.eventlog.fixture import MAX_EVENTS, SeededLog
+from emulator.eventlog.live import MAX_BACKLOG, LiveSchedule, LiveSpec
 from emulator.eventlog.log import EventLog
 from emulator.eventlog.periods import PeriodIndex
 from emulator.eventlog.store import Store, StoredClock, StoreMismatchError
@@ -21,6 +21,10 @@ class History:
 
     Views derived from the log (the feed's page cache, MEDL's indexes) register `on_truncate`, so a reset moves
     them with the log at once.
+
+    One writer at a time (append, generate, tick_live, reset), which may run on another thread than the log's
+    readers: the log publishes a batch whole (see `EventLog.append`). The server runs appends on a worker
+    thread, one after the other, so a large one never holds up the event loop.
     """
 
     def __init__(
@@ -61,11 +65,24 @@ class History:
     def live(self) -> LiveSpec | None:
         return self._live.spec if self._live is not None else None
 
+    def live_status(self) -> dict[str, object] | None:
+        """Live mode as started, and how many of its events were skipped (beyond the backlog, or the log full)."""
+        live = self._live
+        if live is None:
+            return None
+        return {**live.spec.as_dict(), "skipped": live.skipped, "backlog_limit": MAX_BACKLOG}
+
     def plan(self, drafts: Sequence[EventDraft]) -> list[NewEvent]:
         """The drafts as events, checked against each period's lifecycle; raises AppendRejectedError."""
         return self._appender.plan(drafts, self._clock.now_ms())
 
+    def append_drafts(self, drafts: Sequence[EventDraft]) -> range:
+        """Plan and append in one step; raises AppendRejectedError, and then nothing is appended."""
+        self._check_room(len(drafts))
+        return self.append(self.plan(drafts))
+
     def append(self, events: list[NewEvent]) -> range:
+        self._check_room(len(events))
         if self.store is not None and events:
             self.store.append(self.log.head + 1, events)
         numbers = self.log.append(events)
@@ -74,6 +91,7 @@ class History:
 
     def generate(self, count: int) -> range:
         """`count` events continuing the seeded history, stamped now (or with the newest time, if that is later)."""
+        self._check_room(count)
         last = int(self.log.created_ms.values[-1]) if self.log.head else 0
         return self.append(self._appender.generate([max(self._clock.now_ms(), last)] * count))
 
@@ -85,9 +103,14 @@ class History:
 
     def tick_live(self) -> int:
         """Append the live events now due; called periodically by the server, and by tests directly."""
-        if self._live is None:
+        live = self._live  # read once: live mode may be changed from another thread meanwhile
+        if live is None:
             return 0
-        due = self._live.due(self._clock.now_ms())
+        due = live.due(self._clock.now_ms())
+        room = MAX_EVENTS - self.log.head
+        if len(due) > room:
+            live.skip(len(due) - room)
+            due = due[: max(room, 0)]
         if due:
             self.append(self._appender.generate(due))
         return len(due)
@@ -112,6 +135,13 @@ class History:
     def close(self) -> None:
         if self.store is not None:
             self.store.close()
+
+    def _check_room(self, count: int) -> None:
+        if self.log.head + count > MAX_EVENTS:
+            raise AppendRejectedError(
+                f"the log holds at most {MAX_EVENTS:,} events; it has {self.log.head:,}, so {count:,} more "
+                "do not fit (POST /_emulator/reset starts over)"
+            )
 
     def _replay_store(self) -> None:
         if self.store is None:

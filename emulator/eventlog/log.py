@@ -84,16 +84,22 @@ class EventLog:
         return sum(column.nbytes for column in [*columns, self.idents, *self._group_rows])
 
     def count(self, group: Group | None) -> int:
-        return len(self) if group is None else len(self._group_rows[group.code])
+        head = len(self)
+        return head if group is None else int(np.searchsorted(self._group_rows[group.code].values, head))
 
     def rows_from(self, first_row: int, limit: int, group: Group | None) -> tuple[Rows | slice, int]:
-        """Up to `limit` rows from `first_row` on in `group` (None: all), and how many there are in all."""
+        """Up to `limit` rows from `first_row` on in `group` (None: all), and how many there are in all.
+
+        Consistent with the head read first: an append on another thread fills a group's rows before it
+        raises the head, so rows at or past that head are left out.
+        """
+        head = len(self)
         if group is None:
-            total = max(len(self) - first_row, 0)
+            total = max(head - first_row, 0)
             return slice(first_row, first_row + min(limit, total)), total
         rows = self._group_rows[group.code].values
-        start = int(np.searchsorted(rows, first_row))
-        return rows[start : start + limit], len(rows) - start
+        start, stop = (int(position) for position in np.searchsorted(rows, [first_row, head]))
+        return rows[start : min(start + limit, stop)], max(stop - start, 0)
 
     def event(self, number: int) -> Event:
         row = number - 1
@@ -109,7 +115,11 @@ class EventLog:
         )
 
     def append(self, events: list[NewEvent]) -> range:
-        """Append events in order; returns their numbers. Callers check the lifecycle rules first."""
+        """Append events in order; returns their numbers. Callers check the lifecycle rules first.
+
+        One writer at a time, which may run on another thread than the readers: every column is filled before
+        the group column raises the head, so a reader sees the whole batch or none of it.
+        """
         first_number = self.head + 1
         if not events:
             return range(first_number, first_number)
@@ -153,6 +163,11 @@ class EventLog:
             else:
                 del self.medl_numbers_by_period[period_id]
         self._cuts.append(head)
+
+    @property
+    def truncations(self) -> int:
+        """How many times the log was cut back: with the head, what names one state of the log."""
+        return len(self._cuts)
 
     def cuts_since(self, seen: int) -> tuple[int, int | None]:
         """How many truncations there have been, and the lowest head cut back to after the first `seen` of them."""

@@ -13,6 +13,7 @@ from types import TracebackType
 import orjson
 
 from emulator.eventlog.events import EventType, Group, NewEvent
+from emulator.eventlog.lock import DataDirLock, check_available
 
 DATABASE_NAME = "emulator.sqlite3"
 _SCHEMA_VERSION = 1
@@ -50,19 +51,28 @@ class StoreMismatchError(Exception):
 class Store:
     """Appended events and the clock in one SQLite file; every write is committed before it returns."""
 
-    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: Path, dir_lock: DataDirLock) -> None:
         self._connection = connection
         self._lock = threading.Lock()
+        self._dir_lock = dir_lock
         self.path = path
 
     @classmethod
     def open(cls, data_dir: Path, *, log_identity: str) -> Store:
-        """Open (creating if need be) the store in `data_dir` for the seeded log named by `log_identity`."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        """Open (creating if need be) the store in `data_dir` for the seeded log named by `log_identity`.
+
+        The data dir is this store's alone until it is closed: another open, in this process or another, raises
+        DataDirInUseError (an OSError) instead of appending the same numbers or resetting the other's events.
+        """
+        dir_lock = DataDirLock.acquire(data_dir)
         path = data_dir / DATABASE_NAME
-        # isolation_level=None: the sqlite3 module opens no transactions of its own, so each BEGIN and
-        # COMMIT below is exactly where the durability boundary is.
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            # isolation_level=None: the sqlite3 module opens no transactions of its own, so each BEGIN and
+            # COMMIT below is exactly where the durability boundary is.
+            connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except BaseException:
+            dir_lock.release()
+            raise
         try:
             # WAL: a commit is one append (and fsync) of the log file instead of rewriting pages twice.
             # synchronous=FULL: the WAL is fsynced at every commit, so an acknowledged append survives a
@@ -71,13 +81,20 @@ class Store:
             if mode != "wal":
                 raise OSError(f"{path}: SQLite could not switch to WAL (journal_mode is {mode})")
             connection.execute("PRAGMA synchronous=FULL")
-            # Another process holding the write lock (a second emulator on the same dir) waits, then fails.
+            # Another connection holding the write lock (a sqlite3 shell, a backup) is waited for, then fails; a
+            # second emulator never gets that far (the data dir lock).
             connection.execute("PRAGMA busy_timeout=5000")
             _initialise(connection, path, log_identity)
         except BaseException:
             connection.close()
+            dir_lock.release()
             raise
-        return cls(connection, path)
+        return cls(connection, path, dir_lock)
+
+    @staticmethod
+    def check_available(data_dir: Path) -> None:
+        """Raise the OSError open() would for a data dir that cannot be created or written, or is in use."""
+        check_available(data_dir)
 
     def append(self, first_number: int, events: Sequence[NewEvent]) -> None:
         """Store events numbered from `first_number` in one transaction, which continues the stored ones."""
@@ -161,6 +178,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+            self._dir_lock.release()
 
     def __enter__(self) -> Store:
         return self

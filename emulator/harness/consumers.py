@@ -102,13 +102,9 @@ class ConsumerTracker:
         fault, say), so that only the delivered events count.
         """
         with self._lock:
-            progress = self._progress.get(consumer)
-            if progress is None:
-                progress = self._progress[consumer] = _Progress()
+            progress = self._seen(consumer, self._clock.now_ms() if at_ms is None else at_ms)
             progress.requests += 1
-            by_status = progress.requests_by_status
-            by_status[status] = by_status.get(status, 0) + 1
-            progress.last_seen_ms = self._clock.now_ms() if at_ms is None else at_ms
+            _count(progress.requests_by_status, status)
             if requested_from is not None:
                 progress.last_requested = requested_from
             if 200 <= status < 300:
@@ -131,13 +127,17 @@ class ConsumerTracker:
     def observe_lookup(self, consumer: str, *, status: int, at_ms: int) -> None:
         """Count one answered MEDL look-up of `consumer`: it moves no progress through the feed."""
         with self._lock:
-            progress = self._progress.get(consumer)
-            if progress is None:
-                progress = self._progress[consumer] = _Progress()
+            progress = self._seen(consumer, at_ms)
             progress.medl_requests += 1
-            by_status = progress.medl_requests_by_status
-            by_status[status] = by_status.get(status, 0) + 1
-            progress.last_seen_ms = at_ms
+            _count(progress.medl_requests_by_status, status)
+
+    def _seen(self, consumer: str, at_ms: int) -> _Progress:
+        """The consumer's progress, made on its first request, with the time of this one (under the lock)."""
+        progress = self._progress.get(consumer)
+        if progress is None:
+            progress = self._progress[consumer] = _Progress()
+        progress.last_seen_ms = at_ms
+        return progress
 
     def views(self, head: int) -> list[ConsumerView]:
         with self._lock:
@@ -209,6 +209,10 @@ class ConsumerTracker:
             medl_requests=progress.medl_requests,
             medl_requests_by_status=dict(progress.medl_requests_by_status),
         )
+
+
+def _count(by_status: dict[int, int], status: int) -> None:
+    by_status[status] = by_status.get(status, 0) + 1
 
 
 def _wake(waiter: _Waiter) -> None:

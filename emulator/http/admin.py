@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from datetime import UTC, datetime
@@ -17,11 +18,20 @@ from emulator.maskinporten import API_SCOPE, DEFAULT_ORGANISATION, client_from_d
 
 CONTROL_PREFIX = "/_emulator"
 STATUS_DIGEST_BUDGET = 100_000
+# 100,000 explicit events with every field, as compact JSON, take about 14 MB; a body past this limit is a 413
+# before any of it is read (Content-Length) or as soon as it grows past it (chunked).
+MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
 def backend_of(request: Request) -> Backend:
     backend: Backend = request.app.state.backend
     return backend
+
+
+def writes_of(request: Request) -> asyncio.Lock:
+    """Held while the log is written (an append, a live tick, a reset), so writes take turns."""
+    writes: asyncio.Lock = request.app.state.writes
+    return writes
 
 
 def admin_token_check(request: Request) -> None:
@@ -31,15 +41,20 @@ def admin_token_check(request: Request) -> None:
         return
     # The scheme is case-insensitive (RFC 9110 §11.1); the token is compared in constant time.
     scheme, _, presented = request.headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
+    presented = presented.strip()
+    # Settings refuse an empty admin token; an empty presented one is refused here too, whatever they allow.
+    if scheme.lower() != "bearer" or not presented or not hmac.compare_digest(presented.encode(), expected.encode()):
         raise HTTPException(401, "the control plane wants Authorization: Bearer <EMULATOR_ADMIN_TOKEN>")
 
 
 def control_router(tag: str) -> APIRouter:
-    return APIRouter(prefix=CONTROL_PREFIX, tags=[tag], dependencies=[Depends(admin_token_check)])
+    return APIRouter(
+        prefix=CONTROL_PREFIX, tags=[tag], dependencies=[Depends(admin_token_check)], max_body_size=MAX_BODY_BYTES
+    )
 
 
 BackendDep = Annotated[Backend, Depends(backend_of)]
+WritesDep = Annotated[asyncio.Lock, Depends(writes_of)]
 router = control_router("state and tokens")
 
 
@@ -125,8 +140,9 @@ async def status(backend: BackendDep) -> dict[str, Any]:
 
 
 @router.post("/reset", summary="Back to the seeded state: events, faults, journal, consumers, clock")
-async def reset(backend: BackendDep) -> dict[str, Any]:
-    backend.reset()
+async def reset(backend: BackendDep, writes: WritesDep) -> dict[str, Any]:
+    async with writes:
+        backend.reset()
     return status_of(backend)
 
 
@@ -155,7 +171,7 @@ def status_of(backend: Backend) -> dict[str, Any]:
         "clock": clock_of(backend),
         "uptime_seconds": round(time.monotonic() - backend.started_monotonic, 3),
         "ready_seconds": round(backend.ready_seconds, 3),
-        "live": backend.history.live.as_dict() if backend.history.live else None,
+        "live": backend.history.live_status(),
         "faults": backend.harness.faults.list(),
         "journal": {
             "size": len(backend.harness.journal),

@@ -14,6 +14,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,32 +24,62 @@ from emulator import __version__
 from emulator.backend import Backend
 from emulator.clock import Clock, ControlledClock
 from emulator.errors import EmulatorError, NotFoundError, error_answer
-from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, scenario
-from emulator.http.admin import CONTROL_PREFIX
+from emulator.http import admin, dashboard, docs, feed, insight, internal, maskinporten, medl, scenario
+from emulator.http.admin import CONTROL_PREFIX, MAX_BODY_BYTES
+from emulator.http.bodies import excerpt
+from emulator.http.offloop import run_off_loop
 from emulator.settings import Settings
 
 LIVE_TICK_SECONDS = 0.02
+BODY_TOO_LARGE = f"a request body to the control plane may hold at most {MAX_BODY_BYTES:,} bytes"
 logger = logging.getLogger("emulator.live")
 
 
 class EmulatorApp(FastAPI):
-    """FastAPI, except that the feed's path goes straight to its bare ASGI endpoint (the hot path)."""
+    """FastAPI, except that NAV's two APIs go straight to their pipelines (the feed's path, and MEDL's), and a
+    control-plane request announcing a body past the limit is refused before any of it is read.
+
+    A body without a length (chunked) is counted as it arrives by the routers' `max_body_size`.
+    """
 
     hot_path: ASGIApp | None = None
+    medl_path: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.hot_path is not None and scope["type"] == "http" and scope["path"] == feed.FEED_PATH:
-            await self.hot_path(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path == feed.FEED_PATH and self.hot_path is not None:
+                await self.hot_path(scope, receive, send)
+                return
+            if path.startswith(medl.MEDL_PATH) and self.medl_path is not None and _under(path, medl.MEDL_PATH):
+                await self.medl_path(scope, receive, send)
+                return
+            if path.startswith(f"{CONTROL_PREFIX}/") and _too_long(scope):
+                await JSONResponse({"detail": BODY_TOO_LARGE}, status_code=413)(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
+
+
+def _under(path: str, base: str) -> bool:
+    return len(path) == len(base) or path[len(base)] == "/"
+
+
+def _too_long(scope: Scope) -> bool:
+    declared = Headers(scope=scope).get("content-length", "")
+    return declared.isdigit() and int(declared) > MAX_BODY_BYTES
 
 
 def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall_clock: Clock | None = None) -> FastAPI:
     backend = Backend.from_settings(settings, clock, wall_clock)
+    medl_routes, medl_endpoint = medl.routes(backend)
+    # Appends, live ticks and resets take turns: an append runs on a worker thread, and a reset or another
+    # append waits for it here without holding up the event loop.
+    writes = asyncio.Lock()
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        ticker = asyncio.create_task(_tick_live(backend))
+        ticker = asyncio.create_task(_tick_live(backend, writes))
+        medl_endpoint.start_warming()
         try:
             yield
         finally:
@@ -69,14 +100,17 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall
         lifespan=lifespan,
     )
     app.state.backend = backend
+    app.state.writes = writes
     feed_routes = feed.routes(backend)
     app.hot_path = feed_routes[0].app
+    app.medl_path = medl_routes[0].app
     app.router.routes.extend(
         [
             *feed_routes,
+            *medl_routes,
             *maskinporten.routes(backend),
             *internal.routes,
-            internal.spec_route(),
+            *internal.spec_routes(),
             *dashboard.routes,
             *docs.routes(f"{CONTROL_PREFIX}/docs", f"{CONTROL_PREFIX}/openapi.json", app.title),
         ]
@@ -89,12 +123,19 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall
     return app
 
 
-async def _tick_live(backend: Backend) -> None:
-    """Live mode runs on the controlled clock; this only looks often enough for new events to appear promptly."""
+async def _tick_live(backend: Backend, writes: asyncio.Lock) -> None:
+    """Live mode runs on the controlled clock; this only looks often enough for new events to appear promptly.
+
+    Each tick appends at most MAX_EVENTS_PER_TICK events, on a worker thread, so catching up after the clock
+    moved ahead never holds up the event loop.
+    """
     while True:
         await asyncio.sleep(LIVE_TICK_SECONDS)
+        if backend.history.live is None:
+            continue
         try:
-            backend.history.tick_live()
+            async with writes:
+                await run_off_loop(backend.history.tick_live)
         except Exception:
             # One bad tick (a full disk under --data-dir, say) must not end live mode for good.
             logger.exception("live mode could not append")
@@ -110,19 +151,26 @@ async def render_error(request: Request, error: Exception) -> Response:
 async def render_http_exception(request: Request, error: Exception) -> Response:
     """Unknown paths and methods get API Management's 404; the control plane keeps FastAPI's answers."""
     assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 413:
+        return JSONResponse({"detail": BODY_TOO_LARGE}, status_code=413)
     if error.status_code in (404, 405) and not request.url.path.startswith(f"{CONTROL_PREFIX}/"):
         return await render_error(request, NotFoundError())
     return await http_exception_handler(request, error)
 
 
 async def render_validation_error(_: Request, error: Exception) -> Response:
-    """FastAPI's 422, except that a NaN or an infinity in the refused input is named, not a failure to render.
+    """FastAPI's 422, except that the refused input is shown as a short excerpt, and a NaN or an infinity in it
+    is named, not a failure to render.
 
-    Python's JSON reader turns `NaN`, `Infinity` and `1e400` into floats that JSON cannot carry back, and the
-    stock handler, which echoes the input, would answer such a body with a 500.
+    The stock handler echoes the input whole: a 70 MB body came back as a 70 MB answer. Python's JSON reader
+    turns `NaN`, `Infinity` and `1e400` into floats that JSON cannot carry back, which the stock handler would
+    answer with a 500.
     """
     assert isinstance(error, RequestValidationError)
-    return JSONResponse({"detail": _finite(jsonable_encoder(error.errors()))}, status_code=422)
+    details = [
+        {**detail, "input": excerpt(detail["input"])} if "input" in detail else detail for detail in error.errors()
+    ]
+    return JSONResponse({"detail": _finite(jsonable_encoder(details))}, status_code=422)
 
 
 def _finite(value: Any) -> Any:

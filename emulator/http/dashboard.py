@@ -2,10 +2,12 @@
 
 The page itself and its two assets need no admin token (a browser cannot send one for `<script src>`); what
 they show comes from the control plane, and the three helpers here sit behind the control plane's own check.
+A period's history carries MEDL's record of it too, as MEDL's own API answers it (with its sporingsinformasjon).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from importlib import resources
 from typing import Annotated, Any
@@ -18,9 +20,12 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from emulator.errors import SpringNotFoundError
 from emulator.eventlog import EVENT_TYPES, GROUPS, EventType, InvalidIdentityError, TimestampStyle, validate_synthetic
 from emulator.http.admin import CONTROL_PREFIX, BackendDep, control_router
 from emulator.http.feed import FEED_PATH
+from emulator.http.medl import MEDL_PATH
+from emulator.medl import Register, read_lookup
 
 DASHBOARD_PREFIX = f"{CONTROL_PREFIX}/dashboard"
 MAX_PERIOD_EVENTS = 1000
@@ -65,12 +70,13 @@ def _asset_route(name: str) -> Route:
 router = control_router("dashboard")
 
 
-@router.get("/dashboard/config", summary="What the dashboard needs to call the API: the first subscription key")
+@router.get("/dashboard/config", summary="What the dashboard needs to call the APIs: the first subscription key, paths")
 async def config(backend: BackendDep) -> dict[str, Any]:
     keys = backend.settings.accepted_subscription_keys
     return {
         "subscription_key": keys[0] if keys else None,
         "feed_path": FEED_PATH,
+        "medl_path": MEDL_PATH,
     }
 
 
@@ -115,7 +121,11 @@ def _seeded_type_counts(request: Request, seeded_head: int) -> npt.NDArray[np.in
 
 @router.get(
     "/dashboard/periods/{period_id}",
-    summary="One period's history in the API's wire form, with its person checked as a synthetic identity",
+    summary=(
+        "One period's history in the API's wire form, with its person checked as a synthetic identity and "
+        "MEDL's record of it (`medlemskapsunntak`, as `GET /medlemskap/v1/medlemskapsunntak/{unntakId}"
+        "?inkluderSporingsinfo=true` answers it)"
+    ),
 )
 async def period_history(
     backend: BackendDep, period_id: Annotated[int, Path(ge=0, le=INT64_MAX, description="periodeId")]
@@ -140,8 +150,19 @@ async def period_history(
         "shown": len(shown),
         "truncated": len(rows) > len(shown),
         "hendelser": [orjson.Fragment(text) for text in backend.pages.event_texts(shown)],
+        "medlemskapsunntak": orjson.Fragment(await _medl_record(backend.medl, period_id)),
     }
     return Response(orjson.dumps(body), media_type=_JSON)
+
+
+async def _medl_record(register: Register, period_id: int) -> bytes:
+    """MEDL's answer for the period, through the same code path as its API; `null` when MEDL has no such id."""
+    lookup = read_lookup(str(period_id), None, {"inkluderSporingsinfo": ["true"]})
+    try:
+        # Off the loop: before MEDL's indexes are warm, the first look-up builds them (seconds on a large log).
+        return await asyncio.to_thread(register.answer, lookup)
+    except SpringNotFoundError:
+        return b"null"
 
 
 def identity_of(ident: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from emulator.backend import Backend
 from emulator.errors import BadRequestError
 from emulator.harness import Delivery
-from emulator.http.pipeline import Answer, Call, Pipeline
+from emulator.http.pipeline import Answer, Call, Pipeline, first_values
 from emulator.maskinporten import API_SCOPE
 from emulator.nav import FeedQuery, parse_query
 
@@ -33,9 +33,9 @@ class FeedEndpoint:
     def __init__(self, backend: Backend) -> None:
         self._pages = backend.pages
 
-    def parse(self, first_values: dict[str, str]) -> FeedQuery | BadRequestError:
+    def parse(self, pairs: list[tuple[str, str]]) -> FeedQuery | BadRequestError:
         try:
-            return parse_query(first_values.get)
+            return parse_query(first_values(pairs).get)
         except BadRequestError as error:
             return error
 

@@ -22,18 +22,27 @@ async def isready(_: Request) -> Response:
     return Response(_HEALTHY, media_type="application/json")
 
 
+# The documents of the two emulated APIs, as the repository keeps them, and where the running emulator serves them.
+NAV_OPENAPI = ("openapi.json", "/openapi.json")
+MEDL_OPENAPI = ("medl-openapi.json", "/medl-openapi.json")
+
+
 def nav_openapi_document() -> bytes:
     """NAV's API as the seed documents it: the repository's `openapi.json`, shipped inside the package."""
-    return resources.files("emulator").joinpath("openapi.json").read_bytes()
+    return resources.files("emulator").joinpath(NAV_OPENAPI[0]).read_bytes()
 
 
-def spec_route() -> Route:
-    document = nav_openapi_document()
+def spec_routes() -> list[Route]:
+    """Each API's OpenAPI document, read once."""
+    routes = []
+    for name, path in (NAV_OPENAPI, MEDL_OPENAPI):
+        document = resources.files("emulator").joinpath(name).read_bytes()
 
-    async def openapi(_: Request) -> Response:
-        return Response(document, media_type="application/json")
+        async def openapi(_: Request, document: bytes = document) -> Response:
+            return Response(document, media_type="application/json")
 
-    return Route("/openapi.json", openapi, methods=["GET"])
+        routes.append(Route(path, openapi, methods=["GET"]))
+    return routes
 
 
 async def metrics(request: Request) -> Response:

@@ -41,7 +41,7 @@ class TokenEndpoint:
     def __init__(self, server: AuthorizationServer) -> None:
         self._server = server
 
-    def parse(self, _first_values: dict[str, str]) -> None:
+    def parse(self, _pairs: list[tuple[str, str]]) -> None:
         return None
 
     async def check(self, call: Call, _parsed: None) -> TokenRequest:

@@ -92,8 +92,8 @@ class Endpoint(Protocol[Parsed, Checked]):
     def routes(self, path: str) -> bool:
         """Whether API Management has an operation at this path (the app hands the endpoint its paths)."""
 
-    def parse(self, first_values: dict[str, str]) -> Parsed:
-        """What the query string means to the backend; a pure function of it, so it is kept per query string."""
+    def parse(self, pairs: list[tuple[str, str]]) -> Parsed:
+        """What the query string's pairs mean to the backend; a pure function of them, kept per query string."""
 
     async def check(self, call: Call, parsed: Parsed) -> Checked:
         """The backend's own checks, raising the error it answers; may name the consumer (the token endpoint)."""
@@ -193,8 +193,8 @@ class Pipeline(Generic[Parsed, Checked]):
         query = self._queries.get(query_string)
         if query is None:
             text = query_string.decode("latin-1")
-            values = first_values(parse_qsl(text, keep_blank_values=True))
-            query = QueryString(values, self._endpoint.parse(values), redacted_query(text))
+            pairs = parse_qsl(text, keep_blank_values=True)
+            query = QueryString(first_values(pairs), self._endpoint.parse(pairs), redacted_query(text))
             if len(query_string) <= MAX_CACHED_QUERY_BYTES:
                 if len(self._queries) >= MAX_QUERIES:
                     del self._queries[next(iter(self._queries))]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from emulator.backend import Backend
 from emulator.eventlog import (
     AppendRejectedError,
     EventDraft,
@@ -19,7 +20,9 @@ from emulator.eventlog import (
     parse_instant,
 )
 from emulator.harness import FaultKind, FaultSpec
-from emulator.http.admin import BackendDep, clock_of, control_router
+from emulator.http.admin import BackendDep, WritesDep, clock_of, control_router
+from emulator.http.bodies import ChunkedList, documented_body, parse_body, short
+from emulator.http.offloop import run_off_loop
 
 OUT_OF_RANGE = "is outside the years 0001-9999 (in Oslo time)"
 
@@ -44,6 +47,11 @@ class DraftIn(BaseModel):
     created: str | None = Field(
         None, alias="opprettetDato", description="ISO 8601; the controlled clock's now if left out."
     )
+    medlemskapsunntak: dict[str, Any] | None = Field(
+        None,
+        description="The period's MEDL fields in MEDL's own names (any of them on OPPRETTET, those that change on "
+        "ENDRET); what is left out is generated as for the seeded log.",
+    )
 
 
 class AppendIn(BaseModel):
@@ -59,17 +67,30 @@ class AppendIn(BaseModel):
         return self
 
 
-@router.post("/events", summary="Append explicit or generated events; returns their numbers")
-async def append_events(backend: BackendDep, request: AppendIn) -> dict[str, Any]:
+@router.post(
+    "/events",
+    summary="Append explicit or generated events; returns their numbers",
+    openapi_extra={"requestBody": documented_body(AppendIn)},
+)
+async def append_events(backend: BackendDep, writes: WritesDep, request: Request) -> dict[str, Any]:
+    """The body is read here and everything else runs on a worker thread, the append last and whole, so that
+    a batch of 100,000 never holds up the event loop (the feed, health) while it is parsed, checked and stored."""
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    async with writes:
+        numbers = await run_off_loop(_append, backend, body, content_type)
+    return {"first": numbers.start, "last": numbers.stop - 1, "count": len(numbers), "head": backend.history.log.head}
+
+
+def _append(backend: Backend, body: bytes, content_type: str | None) -> range:
+    request = parse_body(AppendIn, body, content_type, ChunkedList("events", DraftIn, MAX_APPEND))
     history = backend.history
     try:
         if request.generate:
-            numbers = history.generate(request.generate)
-        else:
-            numbers = history.append(history.plan([_draft(event) for event in request.events]))
+            return history.generate(request.generate)
+        return history.append_drafts([_draft(event) for event in request.events])
     except (AppendRejectedError, ValueError) as error:
-        raise HTTPException(400, str(error)) from None
-    return {"first": numbers.start, "last": numbers.stop - 1, "count": len(numbers), "head": backend.history.log.head}
+        raise HTTPException(400, short(str(error))) from None
 
 
 def _draft(event: DraftIn) -> EventDraft:
@@ -85,6 +106,7 @@ def _draft(event: DraftIn) -> EventDraft:
         personident=event.personident,
         group=Group(event.hjemmelgruppe) if event.hjemmelgruppe else None,
         created_ms=created,
+        medlemskapsunntak=event.medlemskapsunntak,
     )
 
 

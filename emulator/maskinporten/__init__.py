@@ -12,6 +12,7 @@ from emulator.maskinporten.keys import SigningKey
 from emulator.maskinporten.replay import ReplayGuard
 from emulator.maskinporten.tokens import (
     API_SCOPE,
+    MEDL_SCOPE,
     InvalidTokenError,
     TokenIssuer,
     TokenVerifier,

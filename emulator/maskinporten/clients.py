@@ -83,7 +83,10 @@ class ClientRegistry:
         """`{"clients": [{client_id, organisation_number, scopes, jwks, public_keys_pem, certificates,
         client_secret}]}`."""
         document = json.loads(text)
-        return cls([client_from_dict(entry) for entry in document.get("clients", [])])
+        entries = document.get("clients", []) if isinstance(document, dict) else None
+        if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+            raise ValueError('clients must be {"clients": [{"client_id": "...", ...}, ...]}')
+        return cls([client_from_dict(entry) for entry in entries])
 
 
 def client_from_dict(entry: dict[str, Any]) -> Client:
@@ -95,7 +98,12 @@ def client_from_dict(entry: dict[str, Any]) -> Client:
     """
     client_id = entry.get("client_id")
     if not isinstance(client_id, str) or not client_id:
-        raise ValueError(f"a client needs a client_id (a non-empty string), not {client_id!r}"[:200])
+        raise ValueError(f"every client needs a client_id, a non-empty string: {entry!r:.80}")
+    certificates = entry.get("certificates", [])
+    if not isinstance(certificates, list) or not all(isinstance(item, str) for item in certificates):
+        raise ValueError(f"client {client_id!r}: certificates must be a list of strings")
+    if not isinstance(entry.get("client_secret"), str | None):
+        raise ValueError(f"client {client_id!r}: client_secret must be a string or null")
     organisation = str(entry.get("organisation_number", DEFAULT_ORGANISATION))
     if len(organisation) != 9 or not organisation.isdigit():
         raise ValueError(f"client {client_id!r}: organisation_number must be 9 digits")

@@ -45,7 +45,7 @@ def parse_trusted_issuers(text: str) -> list[IssuerConfig]:
 def trusted_issuer(config: IssuerConfig, monotonic: Callable[[], float] = time.monotonic) -> TrustedIssuer:
     if config.jwks.startswith(("http://", "https://")):
         return TrustedIssuer(config.issuer, RemoteKeys(config.jwks, monotonic).key_for)
-    keys = _keys_by_kid(json.loads(Path(config.jwks).read_text(encoding="utf-8")))
+    keys = _keys_by_kid(json.loads(Path(config.jwks).read_text(encoding="utf-8")), config.jwks)
     return TrustedIssuer(config.issuer, keys.get)
 
 
@@ -120,10 +120,13 @@ def _on_event_loop() -> bool:
     return True
 
 
-def _keys_by_kid(jwks: Any) -> dict[str, rsa.RSAPublicKey]:
+def _keys_by_kid(jwks: Any, name: str) -> dict[str, rsa.RSAPublicKey]:
+    entries = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(jwk, dict) for jwk in entries):
+        raise ValueError(f'{name} is not a JWK set: {{"keys": [{{"kty": "RSA", "kid": ...}}, ...]}}')
     return {
         jwk["kid"]: public_key_of_jwk(jwk)
-        for jwk in jwks.get("keys", [])
+        for jwk in entries
         if jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str)
     }
 

@@ -15,6 +15,14 @@ from emulator.medl.derivation import Record
 from emulator.medl.digest import medl_digest
 from emulator.medl.overrides import check_planned
 from emulator.medl.parameters import PERSON_HEADER
-from emulator.medl.register import Register
+from emulator.medl.register import Lookup, Register, read_lookup
 
-__all__ = ["PERSON_HEADER", "Record", "Register", "check_planned", "medl_digest"]
+__all__ = [
+    "PERSON_HEADER",
+    "Lookup",
+    "Record",
+    "Register",
+    "check_planned",
+    "medl_digest",
+    "read_lookup",
+]

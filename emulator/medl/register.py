@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import NamedTuple
 
 import orjson
 
@@ -16,6 +17,27 @@ from emulator.medl.person_index import PersonIndex
 from emulator.medl.wire import record_object
 
 Query = Mapping[str, Sequence[str]]
+# Answers kept: a few MB at most (a person's list is a few KB).
+MAX_ANSWERS = 4096
+
+
+class Lookup(NamedTuple):
+    """A request as MEDL's Spring backend reads it: one period by id, or a person's periods and the filters."""
+
+    unntak_id: int
+    personident: str
+    person: parameters.PersonQuery | None
+    traces: bool
+
+
+def read_lookup(unntak_id: str | None, personident: str | None, query: Query) -> Lookup:
+    """The path's id (when given) or the `Nav-Personident` header, and the query; BadRequestError naming what
+    cannot be read, as Spring answers before the service looks anything up."""
+    if unntak_id is not None:
+        return Lookup(parameters.unntak_id(unntak_id), "", None, parameters.traces(query))
+    ident = parameters.personident(personident)
+    person = parameters.person_query(query)
+    return Lookup(0, ident, person, person.traces)
 
 
 class Register:
@@ -32,6 +54,7 @@ class Register:
         self._periods = periods if periods is not None else PeriodIndex(log)
         self._persons = PersonIndex(log)
         self._oslo = oslo or OsloTime()
+        self._answers: dict[tuple[Lookup, int, int], bytes] = {}
 
     @property
     def nbytes(self) -> int:
@@ -45,20 +68,38 @@ class Register:
 
     def one(self, unntak_id: str, query: Query) -> bytes:
         """`GET /medlemskapsunntak/{unntakId}`: BadRequestError for a non-integer id, SpringNotFoundError if unknown."""
-        traces = parameters.traces(query)
-        wanted = parameters.unntak_id(unntak_id)
-        record = self.record(wanted)
-        if record is None:
-            raise SpringNotFoundError(f"Fant ikke medlemskapsunntak med unntakId {wanted}")
-        return orjson.dumps(record_object(record, self._oslo, traces=traces))
+        return self.answer(read_lookup(unntak_id, None, query))
 
     def of_person(self, personident: str | None, query: Query) -> bytes:
         """`GET /medlemskapsunntak` with the `Nav-Personident` header: the person's periods that match the query."""
-        ident = parameters.personident(personident)
-        wanted = parameters.person_query(query)
+        return self.answer(read_lookup(None, personident, query))
+
+    def answer(self, lookup: Lookup) -> bytes:
+        """The JSON answer to a request already read (`read_lookup`): one period, or the person's that match.
+
+        Kept per request and state of the log, as the feed keeps its pages: the register changes only when the
+        log grows (a new head) or is cut back (a truncation).
+        """
+        log = self._log
+        key = (lookup, log.head, log.truncations)
+        cached = self._answers.get(key)
+        if cached is None:
+            cached = self._answer(lookup)
+            if len(self._answers) >= MAX_ANSWERS:
+                del self._answers[next(iter(self._answers))]
+            self._answers[key] = cached
+        return cached
+
+    def _answer(self, lookup: Lookup) -> bytes:
+        if lookup.person is None:
+            record = self.record(lookup.unntak_id)
+            if record is None:
+                raise SpringNotFoundError(f"Fant ikke medlemskapsunntak med unntakId {lookup.unntak_id}")
+            return orjson.dumps(record_object(record, self._oslo, traces=lookup.traces))
+        wanted = lookup.person
         chosen = [
             record_object(record, self._oslo, traces=wanted.traces)
-            for record in self.records_of(ident)
+            for record in self.records_of(lookup.personident)
             if (wanted.from_day is None or record.til_og_med >= wanted.from_day)
             and (wanted.to_day is None or record.fra_og_med <= wanted.to_day)
             and (wanted.statuses is None or record.status in wanted.statuses)

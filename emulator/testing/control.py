@@ -21,6 +21,7 @@ API_SCOPE = "nav:helse/v1/trygdehendelser"
 MEDL_SCOPE = "nav:medlemskap/v1/medlemskapsunntak"
 TEST_CLIENT_ID = "trygdehendelser-test-client"
 FEED_PATH = "/helse/v1/trygdehendelser/hendelser"
+MEDL_PATH = "/medlemskap/v1/medlemskapsunntak"
 CONTROL = "/_emulator"
 
 ClockAction = Literal["freeze", "unfreeze", "advance", "set", "reset"]
@@ -64,6 +65,16 @@ class EmulatorControl:
     def feed_url(self) -> str:
         """The API's URL: `{base_url}/helse/v1/trygdehendelser/hendelser`."""
         return f"{self.base_url}{FEED_PATH}"
+
+    @property
+    def medl_url(self) -> str:
+        """MEDL's `medlemskapsunntak` API: `{base_url}/medlemskap/v1/medlemskapsunntak` (add `/{unntakId}`)."""
+        return f"{self.base_url}{MEDL_PATH}"
+
+    @property
+    def medl_scope(self) -> str:
+        """The scope MEDL's gateway wants: `nav:medlemskap/v1/medlemskapsunntak` (the feed's is `API_SCOPE`)."""
+        return MEDL_SCOPE
 
     @property
     def token_url(self) -> str:
@@ -235,6 +246,30 @@ class EmulatorControl:
             raise EmulatorControlError(response)
         page: dict[str, Any] = response.json()
         return page
+
+    def lookup(self, unntak_id: int, *, traces: bool = False) -> dict[str, Any]:
+        """MEDL's record of one period (the feed's `periodeId`), asked with a MEDL token; EmulatorControlError
+        unless 200."""
+        response = self._http.get(
+            f"{MEDL_PATH}/{unntak_id}",
+            params={"inkluderSporingsinfo": str(traces).lower()},
+            headers=self.headers(scope=MEDL_SCOPE),
+        )
+        if response.status_code != httpx.codes.OK:
+            raise EmulatorControlError(response)
+        record: dict[str, Any] = response.json()
+        return record
+
+    def lookup_person(self, personident: str, **query: Any) -> list[dict[str, Any]]:
+        """MEDL's periods of one person (query: fraOgMed, tilOgMed, statuser, type, ekskluderKilder,
+        inkluderSporingsinfo); EmulatorControlError unless 200."""
+        response = self._http.get(
+            MEDL_PATH, params=query, headers={**self.headers(scope=MEDL_SCOPE), "Nav-Personident": personident}
+        )
+        if response.status_code != httpx.codes.OK:
+            raise EmulatorControlError(response)
+        records: list[dict[str, Any]] = response.json()
+        return records
 
     def close(self) -> None:
         self._http.close()

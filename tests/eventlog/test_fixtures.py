@@ -173,4 +173,5 @@ def test_serve_with_a_fixture_it_cannot_use_says_why_without_a_traceback(tmp_pat
         output = refused.stdout + refused.stderr
         assert refused.returncode != 0, output
         assert "Traceback" not in output, output
-        assert output.strip().splitlines()[-1].startswith("trygdehendelser-emulator: ")
+        assert output.strip().splitlines() == [output.strip()]
+        assert output.startswith("trygdehendelser-emulator serve: --fixture (EMULATOR_FIXTURE): ")

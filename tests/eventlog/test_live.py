@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from emulator.eventlog.live import MAX_EVENTS_PER_TICK, LiveSchedule, LiveSpec, Pattern
+from emulator.eventlog.live import MAX_BACKLOG, MAX_EVENTS_PER_TICK, LiveSchedule, LiveSpec, Pattern
 
 START = 1_767_225_600_000
 
@@ -68,3 +68,48 @@ def test_a_long_jump_of_the_clock_is_delivered_in_bounded_batches() -> None:
     while batch := schedule.due(START + 25_000):
         batches.append(len(batch))
     assert batches == [MAX_EVENTS_PER_TICK, MAX_EVENTS_PER_TICK, 5_000]
+
+
+@pytest.mark.parametrize(
+    ("spec", "seconds"),
+    [
+        (LiveSpec(5, Pattern.STEADY), 365 * 86_400),
+        (LiveSpec(5, Pattern.POISSON, seed=2), 365 * 86_400),
+        (LiveSpec(10_000, Pattern.BURSTS, burst_size=7), 86_400),
+    ],
+    ids=["steady-a-year", "poisson-a-year", "bursts-a-day"],
+)
+def test_a_jump_past_the_backlog_brings_the_newest_events_and_counts_the_skipped_ones(
+    spec: LiveSpec, seconds: int
+) -> None:
+    # A year at 5/s is 157 million events: without a bound, live mode appends them at full CPU for hours.
+    schedule = LiveSchedule(spec, START)
+    now = START + seconds * 1000
+    due: list[int] = []
+    for _ in range(MAX_BACKLOG // MAX_EVENTS_PER_TICK + 2):
+        batch = schedule.due(now)
+        if not batch:
+            break
+        due.extend(batch)
+    assert schedule.due(now) == [], "caught up within the backlog's ticks"
+    # Steady and bursts bring exactly the backlog (to a burst); Poisson's count after the jump is itself random.
+    spread = MAX_BACKLOG // 100 if spec.pattern is Pattern.POISSON else spec.burst_size
+    assert MAX_BACKLOG - spread <= len(due) <= MAX_BACKLOG + spread
+    expected = spec.rate * seconds
+    assert abs(schedule.skipped + len(due) - expected) <= 0.01 * expected
+    assert due[0] >= now - MAX_BACKLOG * 1000 / spec.rate - 1, "the newest are kept, the oldest skipped"
+    assert due == sorted(due)
+    assert due[-1] <= now
+
+
+def test_within_the_backlog_nothing_is_skipped() -> None:
+    schedule = LiveSchedule(LiveSpec(1_000, Pattern.STEADY), START)
+    assert len(_drain(schedule, START + 100_000)) == MAX_BACKLOG
+    assert schedule.skipped == 0
+
+
+def _drain(schedule: LiveSchedule, now: int) -> list[int]:
+    due: list[int] = []
+    while batch := schedule.due(now):
+        due.extend(batch)
+    return due

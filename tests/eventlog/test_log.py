@@ -308,3 +308,30 @@ def test_random_appends_then_rows_from_equals_a_naive_filter(
     rows, total = log.rows_from(first_row, limit, group)
     assert _as_list(rows) == matching[:limit]
     assert total == len(matching)
+
+
+def test_a_reader_in_the_middle_of_an_append_sees_the_log_as_it_was_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server appends on a worker thread while the feed reads: what a reader sees at any moment must be a
+    # whole state, the rows of each group below the head included.
+    log = _fresh_log()
+    head = log.head
+    before = {group: log.rows_from(0, 10**9, group) for group in _GROUP_OPTIONS}
+    seen: list[bool] = []
+    group_column_extend = log.group.extend
+
+    def read_then_extend(values: object) -> None:
+        # The moment before the head moves: every other column, and each group's rows, already hold the batch.
+        for group in _GROUP_OPTIONS:
+            rows, total = log.rows_from(0, 10**9, group)
+            expected_rows, expected_total = before[group]
+            assert total == expected_total == log.count(group)
+            assert np.array_equal(np.arange(head)[rows], np.arange(head)[expected_rows])
+        assert log.head == head
+        seen.append(True)
+        group_column_extend(values)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(log.group, "extend", read_then_extend)
+    log.append(_new_events(50, seed=5))
+    assert seen == [True]
+    assert log.head == head + 50
+    assert sum(log.count(group) for group in (Group.EOS, Group.OEVRIGE)) == log.head

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import sqlite3
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from emulator.eventlog.events import EVENT_TYPES, GROUPS, NewEvent
+from emulator.eventlog.lock import DataDirInUseError
 from emulator.eventlog.store import DATABASE_NAME, Store, StoredClock, StoreMismatchError
 
 _IDENTITY = "seed=7;events=100;recipe=abc"
@@ -310,3 +312,61 @@ def test_acknowledged_appends_survive_a_sigkill(tmp_path: Path) -> None:
     # The append in flight at the kill may be stored too, but only whole.
     assert last in _batch_ends(_CRASH_FIRST, last), "a batch was stored in part"
     assert stored == _numbered(_CRASH_FIRST, last)
+
+
+def test_a_data_dir_is_held_by_one_open_store_at_a_time(tmp_path: Path) -> None:
+    with Store.open(tmp_path, log_identity=_IDENTITY) as first:
+        first.append(1, _events(1, 3))
+        for attempt in (
+            lambda: Store.open(tmp_path, log_identity=_IDENTITY),
+            lambda: Store.check_available(tmp_path),
+        ):
+            with pytest.raises(DataDirInUseError, match=rf"is in use by another emulator \(process {os.getpid()}\)"):
+                attempt()
+        # Refusing the second touched nothing of the first's.
+        first.append(4, _events(4, 4))
+        assert first.events() == _numbered(1, 4)
+    Store.check_available(tmp_path)
+    with Store.open(tmp_path, log_identity=_IDENTITY) as again:
+        assert again.events() == _numbered(1, 4)
+
+
+def test_a_refused_open_lets_go_of_the_data_dir(tmp_path: Path) -> None:
+    with Store.open(tmp_path, log_identity=_IDENTITY):
+        pass
+    with pytest.raises(StoreMismatchError):
+        Store.open(tmp_path, log_identity="seed=8;events=100;recipe=abc")
+    Store.check_available(tmp_path)
+
+
+def test_a_data_dir_held_by_another_process_is_refused(tmp_path: Path) -> None:
+    holder = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from emulator.eventlog.store import Store
+
+        with Store.open(Path(sys.argv[1]), log_identity=sys.argv[2]):
+            print("held", flush=True)
+            sys.stdin.read()
+        """
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", holder, str(tmp_path), _IDENTITY],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=_REPO,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    try:
+        assert process.stdout.readline() == "held\n"
+        with pytest.raises(DataDirInUseError, match=rf"\(process {process.pid}\); one server per data dir"):
+            Store.open(tmp_path, log_identity=_IDENTITY)
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+        process.stdout.close()
+    # The holder has ended, and with it the lock.
+    Store.check_available(tmp_path)

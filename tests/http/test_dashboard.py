@@ -15,6 +15,8 @@ from emulator.eventlog.identities import validate_synthetic
 from emulator.http.app import create_app
 from emulator.http.dashboard import MAX_PERIOD_EVENTS
 from emulator.http.feed import FEED_PATH as FEED
+from emulator.http.medl import MEDL_PATH
+from emulator.maskinporten import MEDL_SCOPE
 from emulator.settings import Settings
 from emulator.testing import InProcessClient, api_headers
 
@@ -146,6 +148,7 @@ def test_config_names_the_first_subscription_key_and_the_key_works(app: FastAPI,
     config = emulator.get(f"{DASHBOARD}/config").json()
     assert config["subscription_key"] == "first-key"
     assert config["feed_path"] == FEED
+    assert config["medl_path"] == MEDL_PATH
     token = emulator.post("/_emulator/tokens", json={"client_id": "dashboard-test"}).json()["access_token"]
     headers = {"Ocp-Apim-Subscription-Key": config["subscription_key"], "Authorization": f"Bearer {token}"}
     assert emulator.get(FEED, params={"hendelsesnummer": 1}, headers=headers).status_code == 200
@@ -231,6 +234,55 @@ def test_a_long_history_is_cut_at_the_limit_and_says_so(emulator: InProcessClien
     assert period["hendelser"][0]["type"] == "OPPRETTET"
     assert period["hendelser"][0]["hendelsesnummer"] == SEEDED + 1
     assert period["state"] == "ENDRET"
+
+
+def medl_answer(app: FastAPI, http: InProcessClient, period_id: int) -> Json:
+    """What MEDL's own API answers for the period, with its sporingsinformasjon."""
+    headers = api_headers(app, scope=MEDL_SCOPE)
+    answer = http.get(f"{MEDL_PATH}/{period_id}", params={"inkluderSporingsinfo": "true"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    record: Json = answer.json()
+    return record
+
+
+def test_a_period_carries_medls_record_as_medls_api_answers_it(app: FastAPI, emulator: InProcessClient) -> None:
+    events = every_event(app, emulator)
+    periods = {event["innhold"]["periodeId"] for event in events}
+    for period_id in sorted(periods)[:25]:
+        period = emulator.get(f"{DASHBOARD}/periods/{period_id}").json()
+        assert period["medlemskapsunntak"] == medl_answer(app, emulator, period_id)
+        assert period["medlemskapsunntak"]["unntakId"] == period_id
+        assert period["medlemskapsunntak"]["ident"] == period["personident"]
+
+
+def test_medls_record_follows_an_appended_endret(app: FastAPI, emulator: InProcessClient) -> None:
+    events = every_event(app, emulator)
+    last_of = {event["innhold"]["periodeId"]: event["type"] for event in events}
+    period_id = next(period for period, last in last_of.items() if last != "ANNULLERT")
+    before = emulator.get(f"{DASHBOARD}/periods/{period_id}").json()["medlemskapsunntak"]
+    given = {"tilOgMed": "2031-12-31"}
+    appended = emulator.post(
+        "/_emulator/events",
+        json={"events": [{"type": "ENDRET", "periodeId": period_id, "medlemskapsunntak": given}]},
+    )
+    assert appended.status_code == 200, appended.text
+    after = emulator.get(f"{DASHBOARD}/periods/{period_id}").json()["medlemskapsunntak"]
+    assert after == medl_answer(app, emulator, period_id)
+    assert after["sporingsinformasjon"]["versjon"] == before["sporingsinformasjon"]["versjon"] + 1
+    assert after["tilOgMed"] == "2031-12-31" != before["tilOgMed"]
+
+
+def test_medls_record_for_the_dashboard_is_no_look_up_and_meets_no_fault(
+    app: FastAPI, emulator: InProcessClient
+) -> None:
+    period_id = every_event(app, emulator)[0]["innhold"]["periodeId"]
+    emulator.post("/_emulator/faults", json={"kind": "status", "status": 503, "route": "medl"}).raise_for_status()
+    journal = emulator.get("/_emulator/journal").json()["entries"]
+    period = emulator.get(f"{DASHBOARD}/periods/{period_id}")
+    assert period.status_code == 200, period.text
+    assert period.json()["medlemskapsunntak"]["unntakId"] == period_id
+    assert emulator.get("/_emulator/journal").json()["entries"] == journal
+    assert all(consumer["medl_requests"] == 0 for consumer in emulator.get("/_emulator/consumers").json()["consumers"])
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,7 @@ def test_a_bad_entry_is_refused_naming_the_client(entry: dict[str, Any], message
 @pytest.mark.parametrize("client_id", [None, "", 7], ids=["missing", "empty", "a-number"])
 def test_an_entry_without_a_client_id_string_is_refused(client_id: object) -> None:
     entry = {"scopes": [API_SCOPE]} if client_id is None else {"client_id": client_id}
-    with pytest.raises(ValueError, match="a client needs a client_id"):
+    with pytest.raises(ValueError, match="every client needs a client_id"):
         client_from_dict(entry)
 
 

@@ -11,6 +11,8 @@ import pytest
 from bench.consumer import DrainResult
 from bench.load import rate, wrk_result
 from bench.measurement import PERCENTILE_GRID, LoadResult, combine
+from bench.medl import LookupRun
+from bench.medl import table as medl_table
 from bench.report import page_met, short, spread, startup_met, table, targets, to_json, verdict
 from bench.results import Page, PageRun, Results, Settings, SizeResult, TokenRun
 from bench.servers import Startup
@@ -246,3 +248,13 @@ def test_the_json_keeps_the_shape_of_the_committed_results() -> None:
     results = results_of(size_result(1_000_000, [10_000.0] * 6), drain=DrainResult(1_000_000, 10_000, 13.5, 0.6, 6.8))
     written = to_json(results, targets(results), committed["machine"], 60.0, "python bench/run.py --quick")
     assert _shape(json.loads(json.dumps(written))) == _shape(committed)
+
+
+def test_a_medl_look_up_meets_its_target_at_half_the_baseline_at_32_connections() -> None:
+    runs = [
+        LookupRun(1_000_000, "by id", 32, measured(6_000, p99_ms=4.0), measured(10_000)),
+        LookupRun(1_000_000, "by person", 32, measured(4_000, p99_ms=4.0), measured(10_000)),
+        LookupRun(1_000_000, "by id", 1, measured(1_000), measured(3_000)),
+    ]
+    rows = medl_table(runs).splitlines()[2:]
+    assert [row.split(" | ")[-2:] for row in rows] == [["60%", "met |"], ["40%", "not met |"], ["33%", " |"]]

@@ -17,7 +17,7 @@ import pytest
 
 import emulator.http as http_edge
 from emulator import configuration
-from emulator.cli import main
+from emulator.cli import build_parser, main
 from emulator.eventlog import fixture as fixture_module
 from emulator.eventlog.digest import log_digest
 from emulator.eventlog.generator import Recipe, generate
@@ -160,15 +160,46 @@ def test_generate_writes_a_fixture_with_the_digest_of_the_log(
 
 
 @pytest.mark.parametrize(
-    "arguments",
-    [["serve", "--port", "70000"], ["generate", "--events", "-1"], ["serve", "--timestamp-style", "utc"]],
-    ids=["port-out-of-range", "negative-events", "unknown-timestamp-style"],
+    ("arguments", "line"),
+    [
+        (
+            ["serve", "--port", "70000"],
+            "trygdehendelser-emulator serve: --port (EMULATOR_PORT): Input should be less than or equal to 65535",
+        ),
+        (
+            ["generate", "--events", "-1"],
+            "trygdehendelser-emulator generate: --events (EMULATOR_EVENTS): Input should be greater than or equal to 0",
+        ),
+        (
+            ["serve", "--timestamp-style", "utc"],
+            "trygdehendelser-emulator serve: --timestamp-style (EMULATOR_TIMESTAMP_STYLE): "
+            "Input should be 'offset' or 'local'",
+        ),
+        (["serve", "--port"], "trygdehendelser-emulator serve: --port (EMULATOR_PORT): expected one argument"),
+    ],
+    ids=["port-out-of-range", "negative-events", "unknown-timestamp-style", "option-without-value"],
 )
-def test_bad_options_are_refused_with_a_usage_error(arguments: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_option_is_one_line_naming_the_option_and_its_variable(
+    arguments: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
-    assert exit_info.value.code == 2
-    assert "error:" in capsys.readouterr().err
+    assert exit_info.value.code == line
+    assert capsys.readouterr().err == ""  # no usage text
+
+
+def test_a_bad_variable_is_the_same_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMULATOR_PORT", "70000")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve"])
+    assert exit_info.value.code == (
+        "trygdehendelser-emulator serve: --port (EMULATOR_PORT): Input should be less than or equal to 65535"
+    )
+
+
+def test_every_setting_is_an_option_of_serve() -> None:
+    serve = build_parser().parse_args(["serve"])
+    assert set(Settings.model_fields) <= set(vars(serve))
 
 
 def test_serve_refuses_connections_while_the_log_is_being_built(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,20 +222,28 @@ def test_serve_on_a_port_in_use_says_so() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(SystemExit, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
+        with pytest.raises(
+            SystemExit,
+            match=rf"^trygdehendelser-emulator serve: --port \(EMULATOR_PORT\): cannot listen on 127.0.0.1:{port}: "
+            "Address already in use$",
+        ):
             main(["serve", "--port", str(port)])
 
 
 def test_serve_with_an_unusable_settings_file_says_which_in_one_line(tmp_path: Path) -> None:
     missing = tmp_path / "clients.json"
-    with pytest.raises(SystemExit, match=r"^trygdehendelser-emulator: --clients-file \(EMULATOR_CLIENTS_FILE\): "):
+    with pytest.raises(
+        SystemExit, match=r"^trygdehendelser-emulator serve: --clients-file \(EMULATOR_CLIENTS_FILE\): "
+    ):
         main(["serve", "--port", "0", "--events", "10", "--clients-file", str(missing)])
 
 
 def test_serve_with_an_unusable_cache_dir_says_so_in_one_line(tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("a file", encoding="utf-8")
-    with pytest.raises(SystemExit, match=r"^trygdehendelser-emulator: --cache-dir \(EMULATOR_CACHE_DIR\): cannot use "):
+    with pytest.raises(
+        SystemExit, match=r"^trygdehendelser-emulator serve: --cache-dir \(EMULATOR_CACHE_DIR\): cannot use "
+    ):
         main(["serve", "--port", "0", "--events", "10", "--cache-dir", str(blocked / "cache")])
 
 

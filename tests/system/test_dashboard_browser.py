@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
+    Locator,
     Page,
     Playwright,
     Request,
@@ -33,6 +34,8 @@ from playwright.sync_api import (
 )
 
 from emulator.http.feed import FEED_PATH as FEED
+from emulator.http.medl import MEDL_PATH
+from emulator.maskinporten import MEDL_SCOPE
 from tests.servers import PYTHON_M, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -108,8 +111,11 @@ class Dashboard:
     def head(self) -> int:
         return int(self.page.locator("#head").inner_text().replace(",", ""))
 
-    def token(self, client_id: str) -> str:
-        answer = self.http.post("/_emulator/tokens", json={"client_id": client_id, "lifetime_seconds": 3600})
+    def token(self, client_id: str, scope: str | None = None) -> str:
+        request: Json = {"client_id": client_id, "lifetime_seconds": 3600}
+        if scope is not None:
+            request["scope"] = scope
+        answer = self.http.post("/_emulator/tokens", json=request)
         answer.raise_for_status()
         token: str = answer.json()["access_token"]
         return token
@@ -117,6 +123,14 @@ class Dashboard:
     def feed(self, token: str, **params: Any) -> Json:
         headers = {"Ocp-Apim-Subscription-Key": KEY, "Authorization": f"Bearer {token}"}
         answer = self.http.get(FEED, params=params, headers=headers)
+        answer.raise_for_status()
+        body: Json = answer.json()
+        return body
+
+    def medl(self, token: str, unntak_id: int) -> Json:
+        """MEDL's answer for one period, with its sporingsinformasjon, asked as a consumer asks."""
+        headers = {"Ocp-Apim-Subscription-Key": KEY, "Authorization": f"Bearer {token}"}
+        answer = self.http.get(f"{MEDL_PATH}/{unntak_id}", params={"inkluderSporingsinfo": "true"}, headers=headers)
         answer.raise_for_status()
         body: Json = answer.json()
         return body
@@ -299,6 +313,80 @@ def test_the_event_browser_pages_a_filter_and_shows_a_periods_history(dashboard:
     dashboard.watch.expected_statuses.add(404)
     page.get_by_role("button", name="Show").click()
     expect(page.locator("#period-error")).to_have_text("404: no period 424242 in the log")
+
+
+def open_period(dashboard: Dashboard) -> int:
+    """A period still open (an ENDRET may follow), shown through the period form; its periodeId."""
+    events = dashboard.feed(dashboard.token("period-pick"), hendelsesnummer=1, antallHendelser=100)["hendelser"]
+    last_of = {event["innhold"]["periodeId"]: event["type"] for event in events}
+    period_id: int = next(period for period, last in last_of.items() if last != "ANNULLERT")
+    page = dashboard.page
+    page.locator("#period-id").fill(str(period_id))
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#period-summary")).to_contain_text(f"periodeId {period_id}")
+    return period_id
+
+
+def test_a_periods_history_shows_medls_record_beside_its_events(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    period_id = open_period(dashboard)
+    record = dashboard.medl(dashboard.token("medl-check", MEDL_SCOPE), period_id)
+    medl = page.locator("#period-medl")
+    expect(medl).to_be_visible()
+
+    def field(name: str) -> Locator:
+        return medl.locator(f'[data-field="{name}"] dd')
+
+    expect(field("unntakId")).to_have_text(str(period_id))
+    expect(field("ident")).to_have_text(record["ident"])
+    expect(field("fraOgMed")).to_have_text(record["fraOgMed"])
+    expect(field("tilOgMed")).to_have_text(record["tilOgMed"])
+    expect(field("status")).to_contain_text(record["status"])
+    expect(field("grunnlag")).to_have_text(record["grunnlag"])
+    expect(field("medlem")).to_have_text(str(record["medlem"]).lower())
+    expect(field("kilde")).to_have_text(record["sporingsinformasjon"]["kilde"])
+    versjon = record["sporingsinformasjon"]["versjon"]
+    expect(field("versjon")).to_have_text(str(versjon))
+    # MEDL leaves out a field without a value; so does the page.
+    shown = set(medl.locator("[data-field]").evaluate_all("nodes => nodes.map(n => n.dataset.field)"))
+    assert shown == {name for name in record if name not in ("sporingsinformasjon", "statusaarsak")} | {
+        "versjon",
+        "kilde",
+        "sistEndret",
+    }
+    # The record is beside the events, not under them.
+    table, aside = page.locator("#period-table").bounding_box(), medl.bounding_box()
+    assert table is not None
+    assert aside is not None
+    assert aside["x"] >= table["x"] + table["width"] - 1
+    assert aside["y"] < table["y"] + table["height"]
+
+    # An ENDRET appended through the form moves MEDL's versjon, and the period view follows without a click.
+    rows = page.locator("#period-table tbody tr")
+    count = rows.count()
+    page.locator("#event-type").select_option("ENDRET")
+    page.locator("#event-period").fill(str(period_id))
+    page.get_by_role("button", name="Append event").click()
+    expect(rows).to_have_count(count + 1)
+    expect(field("versjon")).to_have_text(str(versjon + 1))
+    after = dashboard.medl(dashboard.token("medl-check", MEDL_SCOPE), period_id)
+    assert after["sporingsinformasjon"]["versjon"] == versjon + 1
+    expect(field("sistEndret").locator(".time")).to_have_attribute("title", after["sporingsinformasjon"]["sistEndret"])
+
+
+def test_medl_look_ups_show_in_the_journal_and_beside_a_consumers_reads(dashboard: Dashboard) -> None:
+    page = dashboard.page
+    feed_token = dashboard.token("medl-consumer")
+    period_id = dashboard.feed(feed_token, hendelsesnummer=1, antallHendelser=1)["hendelser"][0]["innhold"]["periodeId"]
+    medl_token = dashboard.token("medl-consumer", MEDL_SCOPE)
+    for _ in range(2):
+        assert dashboard.medl(medl_token, period_id)["unntakId"] == period_id
+    journal = page.locator("#journal-table tbody tr").first
+    expect(journal.locator("td.request")).to_have_text(f"GET medl/{period_id}?inkluderSporingsinfo=true")
+    expect(journal.locator("td.journal-consumer")).to_have_text("client:medl-consumer")
+    row = page.locator('#consumers-table tr[data-consumer="client:medl-consumer"]')
+    expect(row.locator(".statuses")).to_have_text("200×1MEDL200×2")
+    expect(row.locator(".medl-counts")).to_have_attribute("title", "2 MEDL look-ups")
 
 
 def test_a_fault_injected_through_the_form_is_listed_and_cleared(dashboard: Dashboard) -> None:
@@ -528,6 +616,12 @@ def test_nothing_is_cut_off_on_a_laptop_screen(browser: Browser, server: str, vi
                 assert http.get(FEED, params={"hendelsesnummer": 1}, headers=headers).status_code == status
             for number in (1, 101, 201):
                 assert http.get(FEED, params={"hendelsesnummer": number}, headers=headers).status_code == 200
+            first = http.get(FEED, params={"hendelsesnummer": 1, "antallHendelser": 1}, headers=headers).json()
+            scoped = {"client_id": client_id, "lifetime_seconds": 3600, "scope": MEDL_SCOPE}
+            answer = http.post("/_emulator/tokens", json=scoped)
+            headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+            for unntak_id in (first["hendelser"][0]["innhold"]["periodeId"], 0):
+                http.get(f"{MEDL_PATH}/{unntak_id}", params={"inkluderSporingsinfo": "true"}, headers=headers)
         http.post("/_emulator/faults", json={"kind": "latency", "latency_ms": 300, "route": "token"}).raise_for_status()
         http.put("/_emulator/live", json={"rate": 2, "pattern": "bursts", "burst_size": 4}).raise_for_status()
         with open_dashboard(browser, server, http, viewport) as dashboard:
@@ -535,12 +629,16 @@ def test_nothing_is_cut_off_on_a_laptop_screen(browser: Browser, server: str, vi
             consumers = page.locator("#consumers-table tbody tr")
             # The two consumers, and not the dashboard, whose own reads are no consumer.
             expect(consumers).to_have_count(2)
-            expect(consumers.first.locator(".status-count")).to_have_count(3)
+            expect(consumers.first.locator(".statuses > .status-count")).to_have_count(3)
             expect(page.locator("#fault-list li")).to_have_count(1)
             expect(page.locator("#live-state")).to_have_text("2/s")
             page.wait_for_function("() => document.getElementById('growth').textContent !== '–'")
             page.get_by_role("button", name="Mint token").click()
             expect(page.locator("#token-value")).not_to_have_value("")
+            # A period's history with MEDL's record beside it, and MEDL's look-ups beside each consumer's reads.
+            page.locator("#browser-table tbody tr").first.locator("button.link").click()
+            expect(page.locator('#period-medl [data-field="versjon"]')).to_be_visible()
+            expect(consumers.first.locator(".medl-counts .status-count")).to_have_count(2)
             assert page.evaluate(CUT_OFF) == []
             dashboard.watch.assert_clean()
 
@@ -552,6 +650,8 @@ def test_a_screenshot_of_a_busy_dashboard(dashboard: Dashboard) -> None:
     token = dashboard.token("my-consumer")
     for number in (1, 101, 201, 301):
         dashboard.feed(token, hendelsesnummer=number, hjemmelgruppe="EOS")
+    first = dashboard.feed(token, hendelsesnummer=1, antallHendelser=1)["hendelser"][0]
+    dashboard.medl(dashboard.token("my-consumer", MEDL_SCOPE), first["innhold"]["periodeId"])
     http.post("/_emulator/faults", json={"kind": "latency", "latency_ms": 300, "consumer": "client:slow-consumer"})
     slow = dashboard.token("slow-consumer")
     dashboard.feed(slow, hendelsesnummer=1, antallHendelser=50)

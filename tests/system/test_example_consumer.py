@@ -10,7 +10,6 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,65 +18,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import PYTHON_M, issuer_in, running_server
-from tests.tokencraft import pem_of, rsa_key
-
-CONSUMER = Path(__file__).resolve().parents[2] / "examples" / "consumer.py"
-FEED = "/helse/v1/trygdehendelser/hendelser"
-CLIENT_ID = "eksempel-konsument"
-CONSUMER_NAME = f"client:{CLIENT_ID}"
-WAIT_SECONDS = 60
-STOP_SECONDS = 30
-
-
-def _key_file(tmp_path: Path) -> Path:
-    """A fresh RSA key of the consumer's own, unknown to the emulator (open mode: kid only, no signature check)."""
-    path = tmp_path / "consumer-key.pem"
-    path.write_bytes(pem_of(rsa_key("example consumer")))
-    return path
-
-
-def _consumer_command(base: str, banner: str, tmp_path: Path, *options: str) -> list[str]:
-    return [
-        sys.executable,
-        str(CONSUMER),
-        "--base-url",
-        base,
-        "--issuer",
-        issuer_in(banner),
-        "--client-id",
-        CLIENT_ID,
-        "--key-file",
-        str(_key_file(tmp_path)),
-        "--key-id",
-        "eksempel-1",
-        "--state-file",
-        str(tmp_path / "cursor.json"),
-        "--out",
-        str(tmp_path / "events.jsonl"),
-        "--poll-interval",
-        "0.05",
-        "--backoff-base",
-        "0.1",
-        *options,
-    ]
-
-
-def _wait_for_consumer(control: httpx.Client, up_to: int) -> dict[str, Any]:
-    """The emulator's own wait: returns once the consumer has read everything up to `up_to`."""
-    response = control.get(
-        f"/_emulator/consumers/{CONSUMER_NAME}/wait", params={"up_to": up_to, "timeout": WAIT_SECONDS}
-    )
-    assert response.status_code == 200, f"the consumer did not reach {up_to}: {response.text}"
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def _summary(stderr: str) -> dict[str, Any]:
-    """The consumer's last line on standard error: what it read and which failures it rode out."""
-    last = stderr.strip().splitlines()[-1]
-    summary: dict[str, Any] = json.loads(last)["summary"]
-    return summary
+from tests.servers import PYTHON_M, running_server
+from tests.system.example_consumer import (
+    CONSUMER_NAME,
+    FEED,
+    STOP_SECONDS,
+    WAIT_SECONDS,
+    consumer_command,
+    summary_of,
+    wait_for_consumer,
+)
 
 
 def _feed_pages(http: httpx.Client, head: int) -> list[bytes]:
@@ -117,14 +67,14 @@ def test_the_example_consumer_reads_every_event_exactly_once_through_injected_fa
     server = [*PYTHON_M, "serve", "--events", "500", "--live-rate", "200", "--live-pattern", "poisson"]
     # A short token lifetime, so that the consumer renews its token several times while it reads.
     with running_server([*server, "--token-lifetime", "4"]) as (base, banner):
-        command = _consumer_command(base, banner, tmp_path, "--max-seconds", "120")
+        command = consumer_command(base, banner, tmp_path, "--max-seconds", "120")
         started = time.monotonic()
         # Its log goes to a file, not a pipe nobody reads while it runs.
         log = (tmp_path / "consumer.log").open("w+", encoding="utf-8")
         consumer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
         try:
             with httpx.Client(base_url=base, timeout=WAIT_SECONDS + 30) as control:
-                _wait_for_consumer(control, 500)  # reading, and through the seeded log
+                wait_for_consumer(control, 500)  # reading, and through the seeded log
                 seeded_read = time.monotonic() - started
                 scope = {"consumer": CONSUMER_NAME}
                 faults = [
@@ -142,7 +92,7 @@ def test_the_example_consumer_reads_every_event_exactly_once_through_injected_fa
                     fault_ids.append(response.json()["id"])
                 # The first fault in scope decides, so a 200 past this head means every fault before it is used up.
                 mark = control.get("/_emulator/status").json()["head"]
-                _wait_for_consumer(control, mark + 1)
+                wait_for_consumer(control, mark + 1)
                 through_faults = time.monotonic() - injected
 
                 assert control.delete("/_emulator/live").status_code == 200
@@ -150,7 +100,7 @@ def test_the_example_consumer_reads_every_event_exactly_once_through_injected_fa
                 status = control.get("/_emulator/status").json()
                 head = status["head"]
                 assert status["live"] is None
-                caught_up = _wait_for_consumer(control, head)
+                caught_up = wait_for_consumer(control, head)
                 catch_up = time.monotonic() - stopped
                 assert caught_up["consumer"]["highest_delivered"] == head
                 journal = control.get(
@@ -169,7 +119,7 @@ def test_the_example_consumer_reads_every_event_exactly_once_through_injected_fa
                 log.close()
         stderr = (tmp_path / "consumer.log").read_text("utf-8")
         assert consumer.returncode == 0, stderr
-        summary = _summary(stderr)
+        summary = summary_of(stderr)
         assert summary["ended"] == "stopped"
         assert summary["cursor"] == head
 
@@ -206,10 +156,10 @@ def test_the_example_consumer_resumes_from_its_cursor_and_drops_lines_of_an_unsa
     with running_server([*PYTHON_M, "serve", "--events", "300"]) as (base, banner):
 
         def run(*options: str) -> dict[str, Any]:
-            command = _consumer_command(base, banner, tmp_path, *options)
+            command = consumer_command(base, banner, tmp_path, *options)
             finished = subprocess.run(command, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
             assert finished.returncode == 0, finished.stderr
-            summary = _summary(finished.stderr)
+            summary = summary_of(finished.stderr)
             summary["stderr"] = finished.stderr
             return summary
 
@@ -235,14 +185,14 @@ def test_the_example_consumer_resumes_from_its_cursor_and_drops_lines_of_an_unsa
 
 def test_the_example_consumer_in_verbose_mode_logs_its_batches_and_not_the_http_wire(tmp_path: Path) -> None:
     with running_server([*PYTHON_M, "serve", "--events", "300"]) as (base, banner):
-        command = _consumer_command(base, banner, tmp_path, "--until", "300", "--verbose")
+        command = consumer_command(base, banner, tmp_path, "--until", "300", "--verbose")
         finished = subprocess.run(command, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
     assert finished.returncode == 0, finished.stderr
     lines = finished.stderr.splitlines()
     assert [line for line in lines if "DEBUG read 100 events" in line][-1].endswith("cursor at 300")
     wire = [line for line in lines if re.search(r"connect_tcp|send_request|receive_response|response_closed", line)]
     assert wire == [], wire[:5]
-    assert _summary(finished.stderr)["events"] == 300
+    assert summary_of(finished.stderr)["events"] == 300
 
 
 @pytest.mark.parametrize(
@@ -257,7 +207,7 @@ def test_the_example_consumer_refuses_state_and_output_that_do_not_belong_togeth
         (tmp_path / "cursor.json").write_text('{"hendelsesnummer": 10, "output_bytes": 1234}')
     else:
         (tmp_path / "events.jsonl").write_text('{"hendelsesnummer":1}\n')
-    command = _consumer_command("http://127.0.0.1:9", "(issuer http://127.0.0.1:9/maskinporten/,", tmp_path)
+    command = consumer_command("http://127.0.0.1:9", "(issuer http://127.0.0.1:9/maskinporten/,", tmp_path)
     finished = subprocess.run(command, capture_output=True, text=True, timeout=WAIT_SECONDS, check=False)
     assert finished.returncode == 2
     assert message in finished.stderr

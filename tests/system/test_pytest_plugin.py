@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from emulator.http.admin import CONTROL_PREFIX
-from emulator.maskinporten.tokens import API_SCOPE
+from emulator.http.medl import MEDL_PATH
+from emulator.maskinporten.tokens import API_SCOPE, MEDL_SCOPE
 from emulator.settings import DEFAULT_SUBSCRIPTION_KEY
 from emulator.testing import control
 from emulator.testing.credentials import TEST_CLIENT_ID
@@ -110,6 +111,8 @@ def test_only_my_events(emulator, emulator_server, worker_id, count):
 def test_the_control_helper_names_what_the_emulator_uses() -> None:
     assert control.DEFAULT_SUBSCRIPTION_KEY == DEFAULT_SUBSCRIPTION_KEY
     assert control.API_SCOPE == API_SCOPE
+    assert control.MEDL_SCOPE == MEDL_SCOPE
+    assert control.MEDL_PATH == MEDL_PATH
     assert control.TEST_CLIENT_ID == TEST_CLIENT_ID
     assert control.CONTROL == CONTROL_PREFIX
 
@@ -354,9 +357,9 @@ def test_xdist_workers_have_a_server_each(tmp_path: Path) -> None:
 
 
 def test_an_emulator_process_that_cannot_start_says_why() -> None:
-    with pytest.raises(EmulatorStartupError, match="exited with 2 before it was ready") as failure:
+    with pytest.raises(EmulatorStartupError, match="exited with 1 before it was ready") as failure:
         EmulatorProcess("--events", "-5").start()
-    assert "events" in str(failure.value)
+    assert "--events (EMULATOR_EVENTS): Input should be greater than or equal to 0" in str(failure.value)
 
 
 def test_an_emulator_process_serves_until_stopped() -> None:
@@ -367,3 +370,37 @@ def test_an_emulator_process_serves_until_stopped() -> None:
         assert httpx.get(f"{server.base_url}/internal/isready").json() == {"status": "UP"}
     assert not server.running
     assert server.stop() is not None
+
+
+def test_a_consumers_whole_flow_feed_then_medl_through_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nemulator_events = 300\n")
+    pytester.makepyfile(
+        textwrap.dedent(
+            """
+            import httpx
+
+
+            def test_each_event_is_looked_up_in_medl(emulator, emulator_medl_token, emulator_subscription_key):
+                assert emulator.medl_url == f"{emulator.base_url}/medlemskap/v1/medlemskapsunntak"
+                assert emulator.medl_scope == "nav:medlemskap/v1/medlemskapsunntak"
+                headers = {"Ocp-Apim-Subscription-Key": emulator_subscription_key,
+                           "Authorization": f"Bearer {emulator_medl_token}"}
+                for event in emulator.read(from_number=1, size=20)["hendelser"]:
+                    period = event["innhold"]["periodeId"]
+                    record = httpx.get(f"{emulator.medl_url}/{period}", headers=headers).json()
+                    assert record == emulator.lookup(period)
+                    assert record["ident"] == event["innhold"]["personident"]
+                person = emulator.read(from_number=1, size=1)["hendelser"][0]["innhold"]["personident"]
+                records = emulator.lookup_person(person)
+                assert records and {record["ident"] for record in records} == {person}
+
+
+            def test_in_process_the_client_reaches_both_apis(emulator_client):
+                page = emulator_client.get("/helse/v1/trygdehendelser/hendelser", params={"hendelsesnummer": 1}).json()
+                period = page["hendelser"][0]["innhold"]["periodeId"]
+                assert emulator_client.get(f"/medlemskap/v1/medlemskapsunntak/{period}").status_code == 200
+            """
+        )
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

@@ -7,6 +7,9 @@ import re
 from pathlib import Path
 
 from emulator.cli import build_parser
+from emulator.eventlog.fixture import PRESETS
+from emulator.settings import Settings, display_host
+from emulator.testing.credentials import TEST_CLIENT_ID
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,3 +50,43 @@ def test_every_file_the_readme_links_to_exists() -> None:
     local = [link for link in links if "://" not in link]
     assert "fixtures/clients.json" in local
     assert [link for link in local if not (ROOT / link).exists()] == []
+
+
+def _readme() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def test_the_readme_says_which_server_a_bare_token_command_asks() -> None:
+    defaults = Settings.model_construct()
+    assert f"by default `http://{display_host(defaults.host)}:{defaults.port}`" in _readme()
+
+
+def test_every_fixture_file_the_readme_serves_is_made_by_a_command_before_it() -> None:
+    written: set[str] = set()
+    for block in re.findall(r"```sh\n(.*?)```", _readme(), flags=re.DOTALL):
+        for line in block.splitlines():
+            for fixture in re.findall(r"--fixture (\S+)", line):
+                name = fixture.removeprefix("./")
+                assert fixture in PRESETS or name in written or (ROOT / name).is_file(), line
+            written.update(name.removeprefix("./") for name in re.findall(r"--output (\S+)", line))
+
+
+def test_the_readme_shows_local_timestamps_with_their_milliseconds() -> None:
+    readme = _readme()
+    wire = re.search(r'"opprettetDato":"([^"]+)"', readme)
+    assert wire is not None
+    instant = wire.group(1)
+    assert re.fullmatch(r".*\.\d{3}[+-]\d\d:\d\d", instant)
+    local = instant[:-6]
+    assert f"`{local}`" in readme
+    assert f"`{instant}`" in readme
+
+
+def test_the_readme_names_the_helper_client_its_test_helpers_read_as() -> None:
+    assert f"`{TEST_CLIENT_ID}`" in _readme()
+    assert f"`client:{TEST_CLIENT_ID}`" in _readme()
+
+
+def test_the_readme_says_the_server_and_in_process_fixtures_share_no_state() -> None:
+    paragraph = next(part for part in _readme().split("\n\n") if "`emulator_client`" in part)
+    assert "share no state" in paragraph
