@@ -165,6 +165,7 @@ def test_a_fixture_that_cannot_be_a_log_is_refused_with_what_is_wrong(
         load_seeded_log(_write(tmp_path, document), seed=1, events=10_000)
 
 
+@pytest.mark.slow
 def test_serve_with_a_fixture_it_cannot_use_says_why_without_a_traceback(tmp_path: Path) -> None:
     source = _write(tmp_path, _annulled_then_changed())
     for fixture in ("no-such-preset", source):

@@ -34,6 +34,7 @@ def _events(rng: random.Random, log: EventLog, count: int) -> list[NewEvent]:
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 1000),

@@ -12,6 +12,7 @@ from emulator.eventlog.identities import IdentityKind, usable_slots, validate_sy
 from emulator.eventlog.population import DNR_SPACE, FNR_SPACE, capacity, sample_identities
 
 
+@pytest.mark.slow
 def test_the_space_sizes_are_what_the_slots_count() -> None:
     assert (len(usable_slots(False)), len(usable_slots(True))) == (FNR_SPACE, DNR_SPACE)
 
@@ -34,6 +35,7 @@ def test_sampled_identities_are_distinct_valid_and_of_the_share(count: int, perm
         assert abs(share - permille / 1000) < 0.05
 
 
+@pytest.mark.slow
 def test_a_share_of_the_space_past_a_quarter_is_drawn_as_a_shuffle_and_stays_distinct() -> None:
     count = FNR_SPACE // 4 + 1
     numbers = sample_identities(np.random.RandomState(1), count, dnumber_permille=0)

@@ -44,6 +44,7 @@ def auth_headers(app: FastAPI) -> dict[str, str]:
     return api_headers(app)
 
 
+@pytest.mark.slow
 @schema.parametrize()
 def test_api_answers_as_documented(case: schemathesis.Case[Any], app: FastAPI, auth_headers: dict[str, str]) -> None:
     case.call_and_validate(app=app, headers=auth_headers, checks=CHECKS)

@@ -260,6 +260,7 @@ def _raw_get(app: FastAPI, loop: asyncio.AbstractEventLoop, query: bytes) -> tup
     return sent[0]["status"], response_headers, b"".join(message.get("body", b"") for message in sent[1:])
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(query=_QUERIES)
 def test_any_query_string_gets_a_page_or_springs_400_naming_a_parameter(

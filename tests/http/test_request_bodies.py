@@ -62,6 +62,7 @@ def test_a_chunked_body_is_counted_as_it_arrives(app: FastAPI, http: InProcessCl
     assert app.state.backend.history.log.head == 200
 
 
+@pytest.mark.slow
 def test_a_body_within_the_limit_holds_the_largest_batch_with_every_field(http: InProcessClient) -> None:
     event = {
         "type": "OPPRETTET",
@@ -114,6 +115,7 @@ def test_a_rule_broken_by_a_long_value_is_told_briefly(http: InProcessClient, ev
     assert response.json()["detail"].endswith("… (cut short)")
 
 
+@pytest.mark.slow
 def test_status_tells_how_many_live_events_a_long_jump_skipped(app: FastAPI, http: InProcessClient) -> None:
     backend = app.state.backend
     http.post("/_emulator/clock", json={"action": "freeze"})

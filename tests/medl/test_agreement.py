@@ -66,6 +66,7 @@ def _batch(world: World, rng: random.Random) -> list[EventDraft]:
     return drafts
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),
