@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from emulator.backend import Backend
 from emulator.errors import EmulatorError, GatewayError, NotFoundError, error_answer
-from emulator.gateway import Credentials
+from emulator.gateway import Admission, Credentials
 from emulator.harness import Decision, Delivery, FaultKind, consumer_name, redacted_query
 
 # Distinct query strings remembered per endpoint: pollers and test suites ask for the same pages over and over.
@@ -31,6 +31,7 @@ MAX_QUERIES = 4096
 # Real queries are well under 200 bytes; longer ones are read afresh, so the cache's memory stays small.
 MAX_CACHED_QUERY_BYTES = 512
 logger = logging.getLogger("emulator.http")
+_UNNAMED = "\0"
 
 Parsed = TypeVar("Parsed")
 Checked = TypeVar("Checked")
@@ -113,6 +114,8 @@ class Pipeline(Generic[Parsed, Checked]):
         self._endpoint = endpoint
         self._queries: dict[bytes, QueryString] = {}
         self._realms: dict[bytes, str] = {}
+        # Few keys and clients call: each admission's consumer name is made once.
+        self._names: dict[Admission, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -128,7 +131,13 @@ class Pipeline(Generic[Parsed, Checked]):
                 raise NotFoundError()
             if endpoint.scope is not None:
                 admission = backend.gateway.admit(self._credentials(call), endpoint.scope)
-                call.consumer = consumer_name(admission.client_id, admission.key_label)
+                name = self._names.get(admission, _UNNAMED)
+                if name is _UNNAMED:
+                    name = consumer_name(admission.client_id, admission.key_label)
+                    if len(self._names) >= MAX_QUERIES:
+                        self._names.clear()
+                    self._names[admission] = name
+                call.consumer = name
             checked = await endpoint.check(call, query.parsed)
             faults = backend.harness.faults
             if faults:

@@ -16,13 +16,15 @@ from emulator.errors import GatewayError, error_body
 # Request line and headers together; API Management's own limit on a header is of this order.
 MAX_HEAD_BYTES = 16 * 1024
 DEFAULT_HEAD_TIMEOUT_SECONDS = 10.0
+LOOKS_PER_TIMEOUT = 4
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
     """Refuses a head over MAX_HEAD_BYTES with 431 and one not sent whole within the timeout with 408.
 
     The time is checked by one timer per connection that looks a few times per timeout, not by a timer per
-    request: a keep-alive connection answering thousands of requests a second pays one clock read for each.
+    request: a head still being read at four looks in a row, the same head each time, is refused. A keep-alive
+    connection answering thousands of requests a second pays one counter per request for it.
     """
 
     head_timeout_seconds = DEFAULT_HEAD_TIMEOUT_SECONDS
@@ -31,7 +33,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._in_head = True
         self._head_bytes = 0
-        self._head_started = 0.0
+        # Which request's head is being read, and for how many looks in a row the same one was.
+        self._heads = 0
+        self._seen_head = -1
+        self._stalled_looks = 0
         self._watch: asyncio.TimerHandle | None = None
 
     @classmethod
@@ -69,18 +74,22 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def _expect_head(self) -> None:
         self._in_head = True
         self._head_bytes = 0
-        self._head_started = self.loop.time()
+        self._heads += 1
 
     def _watch_heads(self) -> None:
         self._watch = None
         if self.transport.is_closing():
             return
-        timeout = self.head_timeout_seconds
-        if self._in_head and self.loop.time() - self._head_started >= timeout:
-            self._refuse(408, "Request timeout")
-            return
-        # Four looks per timeout: a stalled head is refused between 1 and 1.25 timeouts after it began.
-        self._watch = self.loop.call_later(timeout / 4, self._watch_heads)
+        if self._in_head and self._heads == self._seen_head:
+            self._stalled_looks += 1
+            if self._stalled_looks >= LOOKS_PER_TIMEOUT:
+                self._refuse(408, "Request timeout")
+                return
+        else:
+            self._stalled_looks = 0
+        self._seen_head = self._heads
+        # A stalled head is refused between 1 and 1.25 timeouts after it began.
+        self._watch = self.loop.call_later(self.head_timeout_seconds / LOOKS_PER_TIMEOUT, self._watch_heads)
 
     def _refuse(self, status: int, message: str) -> None:
         body = error_body(GatewayError(status, message), path="", now_ms=0)
