@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field, field_validator
 from emulator import __version__
 from emulator.backend import Backend
 from emulator.eventlog import TimestampStyle
+from emulator.http.offloop import run_off_loop
 from emulator.maskinporten import API_SCOPE, DEFAULT_ORGANISATION, client_from_dict
+from emulator.medl import medl_digest
 
 CONTROL_PREFIX = "/_emulator"
 STATUS_DIGEST_BUDGET = 100_000
@@ -146,9 +148,19 @@ async def reset(backend: BackendDep, writes: WritesDep) -> dict[str, Any]:
     return status_of(backend)
 
 
-@router.get("/digest", summary="The log's digest: sha256 over its canonical JSON (slow the first time on a large log)")
-async def digest(backend: BackendDep) -> dict[str, Any]:
-    return {"digest": backend.history.digest.hexdigest(), "events": len(backend.history.log)}
+@router.get(
+    "/digest",
+    summary="The log's digest, sha256 over its canonical JSON (slow the first time on a large log); with medl=true "
+    "also MEDL's, over every period's record (minutes at ten million events)",
+)
+async def digest(backend: BackendDep, writes: WritesDep, medl: bool = False) -> dict[str, Any]:
+    # Hashing runs on a worker thread while no write does: the feed and health go on meanwhile.
+    async with writes:
+        log_digest = await run_off_loop(backend.history.digest.hexdigest)
+        answer: dict[str, Any] = {"digest": log_digest, "events": len(backend.history.log)}
+        if medl:
+            answer["medl_digest"] = await run_off_loop(medl_digest, backend.medl, backend.history.oslo)
+    return answer
 
 
 def status_of(backend: Backend) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 
 from emulator.http.medl import MEDL_PATH
 from emulator.maskinporten import API_SCOPE, MEDL_SCOPE
+from emulator.medl import medl_digest
 from emulator.testing import InProcessClient, api_headers
 from tests.http.control import FEED, Emulator, Json, Make, ident
 from tests.medl.world import NON_NULL
@@ -192,3 +193,17 @@ def test_the_running_emulator_serves_medls_openapi_document(make: Make) -> None:
     document = emulator.http.get("/medl-openapi.json").json()
     assert MEDL_PATH in document["paths"]
     assert f"{MEDL_PATH}/{{unntakId}}" in document["paths"]
+
+
+def test_the_digest_endpoint_covers_medl_on_demand_and_moves_with_an_append(emulator: Emulator) -> None:
+    plain = emulator.ok("GET", "/_emulator/digest")
+    assert "medl_digest" not in plain
+    before = emulator.ok("GET", "/_emulator/digest?medl=true")
+    assert before["digest"] == plain["digest"]
+    assert before["medl_digest"] == medl_digest(emulator.backend.medl)
+    period = first_event(emulator)["innhold"]["periodeId"]
+    emulator.ok("POST", "/_emulator/events", {"events": [{"type": "ENDRET", "periodeId": period}]})
+    after = emulator.ok("GET", "/_emulator/digest?medl=true")
+    assert after["medl_digest"] != before["medl_digest"]
+    emulator.ok("POST", "/_emulator/reset")
+    assert emulator.ok("GET", "/_emulator/digest?medl=true") == before
