@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, urlencode
 
 # A query string is kept up to this many characters, so that an entry's memory is bounded as the ring's is.
 MAX_QUERY_CHARS = 2048
+# Nav-Call-Id and Nav-Consumer-Id are kept up to this many characters.
+MAX_ID_CHARS = 200
 
 # What the ring holds per request: JournalEntry's fields in order, as a plain tuple, because building a frozen
 # dataclass costs more than the rest of recording; entries are made from them only when someone reads. The
@@ -102,6 +104,11 @@ class Journal:
         """Keep one answered request; returns its sequence number."""
         if len(query) > MAX_QUERY_CHARS:
             query = f"{query[:MAX_QUERY_CHARS]}… ({len(query) - MAX_QUERY_CHARS} more characters)"
+        # Correlation ids are short; a caller's long header must not make an entry as large as a request head.
+        if call_id is not None:
+            call_id = call_id[:MAX_ID_CHARS]
+        if consumer_id is not None:
+            consumer_id = consumer_id[:MAX_ID_CHARS]
         with self._lock:
             sequence = self._last_sequence = self._last_sequence + 1
             if len(self._entries) == self._entries.maxlen:

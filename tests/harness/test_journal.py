@@ -224,3 +224,20 @@ def test_newest_first_after_a_sequence_stops_at_it() -> None:
     for number in range(1, 11):
         journal.record(at_ms=number, method="GET", path="/p", query="", status=200, seconds=0.0, consumer=None)
     assert [entry.sequence for entry in journal.entries(after=7, newest_first=True)] == [10, 9, 8]
+
+
+def test_a_long_correlation_header_is_kept_short() -> None:
+    journal = Journal(4)
+    journal.record(
+        at_ms=1,
+        method="GET",
+        path="/p",
+        query="",
+        status=200,
+        seconds=0.0,
+        consumer=None,
+        call_id="k" * 10_000,
+        consumer_id="c" * 10_000,
+    )
+    (entry,) = journal.entries()
+    assert (len(entry.call_id or ""), len(entry.consumer_id or "")) == (200, 200)

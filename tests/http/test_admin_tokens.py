@@ -15,7 +15,17 @@ from emulator.maskinporten.clients import DEFAULT_ORGANISATION
 from emulator.maskinporten.tokens import API_SCOPE
 from emulator.testing import InProcessClient
 from tests.conftest import AppFactory
-from tests.tokencraft import NOW, claims_of, header_of, jwk_of, kid_of, rs256, rsa_key, self_signed_certificate
+from tests.tokencraft import (
+    NOW,
+    assertion_claims,
+    claims_of,
+    header_of,
+    jwk_of,
+    kid_of,
+    rs256,
+    rsa_key,
+    self_signed_certificate,
+)
 
 ISSUER = "http://127.0.0.1:8080/maskinporten/"
 FEED = "/helse/v1/trygdehendelser/hendelser?hendelsesnummer=1&antallHendelser=1"
@@ -185,15 +195,7 @@ def test_a_mint_request_with_an_issuer_that_is_no_string_says_why_it_is_refused(
 
 def _assertion(client_id: str, key_name: str, header: dict[str, Any] | None = None) -> str:
     key = rsa_key(key_name)
-    claims = {
-        "aud": ISSUER,
-        "iss": client_id,
-        "scope": API_SCOPE,
-        "iat": NOW,
-        "exp": NOW + 60,
-        "jti": str(uuid.uuid4()),
-    }
-    return rs256(key, claims, header or {"kid": kid_of(key)})
+    return rs256(key, assertion_claims(ISSUER, client_id, scope=API_SCOPE), header or {"kid": kid_of(key)})
 
 
 def register(app: FastAPI, **registration: Any) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from emulator.testing import InProcessClient
 from tests.conftest import AppFactory
 from tests.tokencraft import (
     NOW,
+    assertion_claims,
     b64url,
     claims_of,
     kid_of,
@@ -55,15 +55,7 @@ def emulator_token(**claims: Any) -> str:
 
 
 def assertion(client_id: str = "ukjent-klient", key: str = "consumer", **changes: object) -> str:
-    claims = {
-        "aud": ISSUER,
-        "iss": client_id,
-        "scope": API_SCOPE,
-        "iat": NOW,
-        "exp": NOW + 60,
-        "jti": str(uuid.uuid4()),
-        **changes,
-    }
+    claims = assertion_claims(ISSUER, client_id, **{"scope": API_SCOPE, **changes})
     private = rsa_key(key)
     return rs256_by_hand(private, {"alg": "RS256", "kid": kid_of(private)}, claims)
 
