@@ -56,6 +56,8 @@ class EventLog:
         self.medl_numbers_by_period: dict[int, list[int]] = {}
         # The head each truncation cut back to, so indexes built over the rows can tell what they lost.
         self._cuts: list[int] = []
+        # Raised after every append and truncation: an answer made from the log holds while this stays the same.
+        self.changes = 0
 
     @classmethod
     def of_columns(cls, columns: dict[str, Column[Any]], group_rows: list[Column[np.int64]]) -> EventLog:
@@ -145,6 +147,7 @@ class EventLog:
                 self.medl_numbers_by_period.setdefault(event.period_id, []).append(number)
         # The group column goes last: its length is the log's length, so readers never see half a row.
         self.group.extend(codes)
+        self.changes += 1
         return range(first_number, first_number + len(events))
 
     def truncate(self, head: int, persons: int) -> None:
@@ -163,6 +166,7 @@ class EventLog:
             else:
                 del self.medl_numbers_by_period[period_id]
         self._cuts.append(head)
+        self.changes += 1
 
     @property
     def truncations(self) -> int:

@@ -46,10 +46,12 @@ class Credentials:
 
 
 class Admission(NamedTuple):
-    """Who got through: the subscription key's place in the accepted list (1, 2, ...) and the token's client."""
+    """Who got through: the subscription key's place in the accepted list (1, 2, ...) and the token's client,
+    with the token's times, which decide whether the same credentials get through again later."""
 
     key_label: int
     client_id: str | None = None
+    validity: Validity | None = None
 
 
 class _Grant(NamedTuple):
@@ -107,7 +109,16 @@ class Gateway:
                 f"Forbidden. The access token does not grant the scope {scope}.",
                 {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
             )
-        return Admission(label, grant.client_id)
+        return Admission(label, grant.client_id, grant.validity)
+
+    def readmits(self, admission: Admission) -> bool:
+        """Whether the credentials `admit` let through, presented again for the same scope, get through now.
+
+        Keys and a token's signature and claims never change; only its times and a rate limit, which counts
+        every request, can turn the same credentials away.
+        """
+        validity = admission.validity
+        return self.rate_limiter is None and validity is not None and self._verifier.in_time(validity)
 
     def _grant(self, header: str) -> _Grant:
         scheme, _, token = header.strip().partition(" ")

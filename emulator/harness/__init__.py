@@ -3,10 +3,10 @@
 `Harness` holds them and is reset as one; its `observe` is the last step of every emulated request.
 """
 
-from emulator.harness.consumers import ConsumerView
+from emulator.harness.consumers import ConsumerView, Delivery
 from emulator.harness.faults import Decision, FaultKind, FaultSpec
 from emulator.harness.journal import JournalEntry, redacted_query
-from emulator.harness.state import DASHBOARD_CONSUMER, Delivery, Harness, consumer_name
+from emulator.harness.state import DASHBOARD_CONSUMER, Harness, consumer_name
 
 __all__ = [
     "DASHBOARD_CONSUMER",

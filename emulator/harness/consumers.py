@@ -5,13 +5,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from emulator.clock import Clock
+
+
+class Delivery(NamedTuple):
+    """What a feed answer gave the consumer: where it asked from, the page size in effect, the events returned.
+
+    `size` is None when the page was cut short by something other than the end of the feed (an injected fault).
+    """
+
+    requested_from: int | None
+    size: int | None
+    numbers: Sequence[int] | npt.NDArray[np.int64]
+
+
+# One answered request as `observe_many` counts it: consumer, at_ms, status, then the head and what was delivered
+# (None for a rejected read), or for a MEDL look-up None and None.
+Answered = tuple[str, int, int, int | None, Delivery | None]
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,11 @@ class ConsumerTracker:
         # Sync routes run in a thread pool; the lock keeps the read-modify-write of counters whole.
         self._lock = threading.Lock()
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a wait is pending: then an answer must be counted at once, to wake it without delay."""
+        return bool(self._waiters)
+
     def observe(
         self,
         consumer: str,
@@ -101,35 +123,41 @@ class ConsumerTracker:
         `size=None` when the page was cut short by something other than the end of the feed (an injected
         fault, say), so that only the delivered events count.
         """
-        with self._lock:
-            progress = self._seen(consumer, self._clock.now_ms() if at_ms is None else at_ms)
-            progress.requests += 1
-            _count(progress.requests_by_status, status)
-            if requested_from is not None:
-                progress.last_requested = requested_from
-            if 200 <= status < 300:
-                count = len(delivered)
-                highest = int(delivered[-1]) if count else None
-                if highest is not None and (progress.highest_delivered is None or highest > progress.highest_delivered):
-                    progress.highest_delivered = highest
-                # A page shorter than asked for reached the end of what matches at this head.
-                reached = head if size is not None and count < size else (highest or 0)
-                # A consumer that re-reads from an earlier number has not forgotten what it saw.
-                progress.caught_up_to = max(progress.caught_up_to, reached)
-            waiters = self._waiters.get(consumer)
-            if waiters is None:
-                return
-            caught_up_to = progress.caught_up_to
-            woken = [waiter for waiter in waiters if waiter.target <= caught_up_to]
-        for waiter in woken:
-            _wake(waiter)
+        at_ms = self._clock.now_ms() if at_ms is None else at_ms
+        self.observe_many([(consumer, at_ms, status, head, Delivery(requested_from, size, delivered))])
 
     def observe_lookup(self, consumer: str, *, status: int, at_ms: int) -> None:
         """Count one answered MEDL look-up of `consumer`: it moves no progress through the feed."""
+        self.observe_many([(consumer, at_ms, status, None, None)])
+
+    def observe_many(self, answers: Iterable[Answered]) -> None:
+        """Count answered requests in order: feed reads as `observe` does, MEDL look-ups (head None) as
+        `observe_lookup` does."""
         with self._lock:
-            progress = self._seen(consumer, at_ms)
-            progress.medl_requests += 1
-            _count(progress.medl_requests_by_status, status)
+            touched: set[str] = set()
+            for consumer, at_ms, status, head, delivery in answers:
+                progress = self._seen(consumer, at_ms)
+                if head is None:
+                    progress.medl_requests += 1
+                    _count(progress.medl_requests_by_status, status)
+                    continue
+                progress.requests += 1
+                _count(progress.requests_by_status, status)
+                if delivery is None:
+                    continue
+                if delivery.requested_from is not None:
+                    progress.last_requested = delivery.requested_from
+                if 200 <= status < 300:
+                    _move(progress, delivery, head)
+                    touched.add(consumer)
+            woken = [
+                waiter
+                for consumer in touched & self._waiters.keys()
+                for waiter in self._waiters[consumer]
+                if waiter.target <= self._progress[consumer].caught_up_to
+            ]
+        for waiter in woken:
+            _wake(waiter)
 
     def _seen(self, consumer: str, at_ms: int) -> _Progress:
         """The consumer's progress, made on its first request, with the time of this one (under the lock)."""
@@ -209,6 +237,19 @@ class ConsumerTracker:
             medl_requests=progress.medl_requests,
             medl_requests_by_status=dict(progress.medl_requests_by_status),
         )
+
+
+def _move(progress: _Progress, delivery: Delivery, head: int) -> None:
+    """What a 2xx page moves: the highest event delivered, and how far the consumer has caught up."""
+    numbers = delivery.numbers
+    count = len(numbers)
+    highest = int(numbers[-1]) if count else None
+    if highest is not None and (progress.highest_delivered is None or highest > progress.highest_delivered):
+        progress.highest_delivered = highest
+    # A page shorter than asked for reached the end of what matches at this head.
+    reached = head if delivery.size is not None and count < delivery.size else (highest or 0)
+    # A consumer that re-reads from an earlier number has not forgotten what it saw.
+    progress.caught_up_to = max(progress.caught_up_to, reached)
 
 
 def _count(by_status: dict[int, int], status: int) -> None:

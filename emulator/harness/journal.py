@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from urllib.parse import parse_qsl, urlencode
 
@@ -17,6 +18,8 @@ MAX_ID_CHARS = 200
 # dataclass costs more than the rest of recording; entries are made from them only when someone reads. The
 # latency is kept in seconds as measured: rounding a float to milliseconds costs more than keeping it.
 _Row = tuple[int, int, str, str, str, int, float, str | None, str | None, str | None, str | None]
+# What `record_many` takes per request: `record`'s arguments in order.
+Request = tuple[int, str, str, str, int, float, str | None, str | None, str | None, str | None]
 
 _REDACTED = "***"
 # What a consumer may put in a query string by mistake or by habit: the key (API Management takes it there), a
@@ -88,7 +91,7 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(  # noqa: PLR0917 - positional: it runs on every request, and keywords cost more to pass
+    def record(  # noqa: PLR0917 - positional, as the rows `record_many` takes
         self,
         at_ms: int,
         method: str,
@@ -102,20 +105,27 @@ class Journal:
         consumer_id: str | None = None,
     ) -> int:
         """Keep one answered request; returns its sequence number."""
-        if len(query) > MAX_QUERY_CHARS:
-            query = f"{query[:MAX_QUERY_CHARS]}… ({len(query) - MAX_QUERY_CHARS} more characters)"
-        # Correlation ids are short; a caller's long header must not make an entry as large as a request head.
-        if call_id is not None:
-            call_id = call_id[:MAX_ID_CHARS]
-        if consumer_id is not None:
-            consumer_id = consumer_id[:MAX_ID_CHARS]
+        return self.record_many([(at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id)])
+
+    def record_many(self, requests: Iterable[Request]) -> int:
+        """Keep answered requests in the order given; returns the last one's sequence number."""
         with self._lock:
-            sequence = self._last_sequence = self._last_sequence + 1
-            if len(self._entries) == self._entries.maxlen:
-                self._evicted += 1
-            self._entries.append(
-                (sequence, at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id)
-            )
+            entries = self._entries
+            sequence = self._last_sequence
+            kept_before = len(entries)
+            for at_ms, method, path, query, status, seconds, consumer, fault, call_id, consumer_id in requests:
+                sequence += 1
+                entries.append(
+                    (
+                        sequence, at_ms, method, path, _bounded_query(query), status, seconds, consumer, fault,
+                        # Correlation ids are short; a caller's long header must not make an entry as large as a head.
+                        call_id if call_id is None or len(call_id) <= MAX_ID_CHARS else call_id[:MAX_ID_CHARS],
+                        consumer_id if consumer_id is None or len(consumer_id) <= MAX_ID_CHARS
+                        else consumer_id[:MAX_ID_CHARS],
+                    )
+                )  # fmt: skip
+            self._evicted += max(kept_before + sequence - self._last_sequence - self.capacity, 0)
+            self._last_sequence = sequence
             return sequence
 
     def entries(
@@ -167,6 +177,12 @@ class Journal:
             self._entries.clear()
             self._evicted = 0
             self._last_sequence = 0
+
+
+def _bounded_query(query: str) -> str:
+    if len(query) <= MAX_QUERY_CHARS:
+        return query
+    return f"{query[:MAX_QUERY_CHARS]}… ({len(query) - MAX_QUERY_CHARS} more characters)"
 
 
 def _entry(row: _Row) -> JournalEntry:

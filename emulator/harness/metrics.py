@@ -6,7 +6,7 @@ import bisect
 import math
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -47,19 +47,24 @@ class Metrics:
 
     def observe_request(self, route: str, status: int, seconds: float) -> None:
         """Count one answered request. `route` is a route template, not a raw path, to bound the series."""
-        # A duration taken from a clock that was set back can come out negative; Prometheus requires a
-        # histogram's sum and buckets never to go down, so such a duration counts as zero.
-        if not seconds > 0:
-            seconds = 0.0
+        self.observe_requests([(route, status, seconds)])
+
+    def observe_requests(self, requests: Iterable[tuple[str, int, float]]) -> None:
+        """Count answered requests, each as (route, status, seconds)."""
         with self._lock:
-            key = (route, status)
-            self._requests[key] = self._requests.get(key, 0) + 1
-            histogram = self._durations.get(route)
-            if histogram is None:
-                histogram = self._durations[route] = _Histogram()
-            # `le` is inclusive: a value equal to a bound belongs to that bucket.
-            histogram.counts[bisect.bisect_left(BUCKETS, seconds)] += 1
-            histogram.sum += seconds
+            counts, durations = self._requests, self._durations
+            for route, status, seconds in requests:
+                key = (route, status)
+                counts[key] = counts.get(key, 0) + 1
+                histogram = durations.get(route)
+                if histogram is None:
+                    histogram = durations[route] = _Histogram()
+                # A duration taken from a clock that was set back can come out negative; Prometheus requires a
+                # histogram's sum and buckets never to go down, so such a duration counts as zero.
+                counted = seconds if seconds > 0 else 0.0
+                # `le` is inclusive: a value equal to a bound belongs to that bucket.
+                histogram.counts[bisect.bisect_left(BUCKETS, counted)] += 1
+                histogram.sum += counted
 
     def render(
         self,

@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
-
-import numpy as np
-import numpy.typing as npt
+import threading
+from collections import deque
 
 from emulator.clock import Clock
-from emulator.harness.consumers import ConsumerTracker
+from emulator.harness.consumers import Answered, ConsumerTracker, Delivery
 from emulator.harness.faults import Faults
 from emulator.harness.journal import Journal
 from emulator.harness.metrics import Metrics
-
-
-class Delivery(NamedTuple):
-    """What a feed answer gave the consumer: where it asked from, the page size in effect, the events returned.
-
-    `size` is None when the page was cut short by something other than the end of the feed (an injected fault).
-    """
-
-    requested_from: int | None
-    size: int | None
-    numbers: Sequence[int] | npt.NDArray[np.int64]
-
 
 # The emulator's own dashboard reads the feed as a consumer would, but it is not one the tester is testing: it is
 # left out of the consumer view, and only a fault scoped to it by name reaches it.
 DASHBOARD_CONSUMER = "client:emulator-dashboard"
 _OWN_CONSUMERS = frozenset({DASHBOARD_CONSUMER})
+# Answers observed before they are recorded at the latest: enough to record them in one go, few enough that the
+# pause to record them is short.
+SETTLE_AFTER = 256
+
+# An answer as queued: the journal's fields in `Journal.record`'s order, then the route, the delivery and the head.
+_Observed = tuple[
+    int, str, str, str, int, float, str | None, str | None, str | None, str | None, str, Delivery | None, int
+]
 
 
 def consumer_name(client_id: str | None, key_label: int | None = None) -> str | None:
@@ -40,12 +33,39 @@ def consumer_name(client_id: str | None, key_label: int | None = None) -> str | 
 
 
 class Harness:
+    """Faults, journal, consumer view and metrics.
+
+    An answer is observed by queueing it; the queue is settled into the journal, the metrics and the consumer
+    view in batches, because recording each answer at once cost a cached page more than the rest of answering
+    it. Whoever reads the journal, the metrics or the consumer view through the harness settles it first, and a
+    pending wait for a consumer settles every answer at once, so nothing a reader sees is any less up to date.
+    """
+
     def __init__(self, clock: Clock, journal_size: int) -> None:
         self._clock = clock
         self.faults = Faults(exempt=_OWN_CONSUMERS)
-        self.journal = Journal(journal_size)
-        self.consumers = ConsumerTracker(clock)
-        self.metrics = Metrics()
+        self._journal = Journal(journal_size)
+        self._consumers = ConsumerTracker(clock)
+        self._metrics = Metrics()
+        # Appended on the event loop, drained by whichever thread settles: a deque's append and popleft are atomic.
+        self._pending: deque[_Observed] = deque()
+        # Settling takes turns, so that batches reach the journal in the order they were observed.
+        self._settling = threading.Lock()
+
+    @property
+    def journal(self) -> Journal:
+        self.settle()
+        return self._journal
+
+    @property
+    def consumers(self) -> ConsumerTracker:
+        self.settle()
+        return self._consumers
+
+    @property
+    def metrics(self) -> Metrics:
+        self.settle()
+        return self._metrics
 
     def observe(  # noqa: PLR0917 - positional: it runs on every request, and keywords cost more to pass
         self,
@@ -63,31 +83,42 @@ class Harness:
         consumer_id: str | None = None,
     ) -> None:
         """Journal, metrics and the consumer view, after every answer of an emulated endpoint."""
-        now_ms = self._clock.now_ms()
-        self.journal.record(now_ms, method, path, query, status, seconds, consumer, fault_id, call_id, consumer_id)
-        self.metrics.observe_request(route, status, seconds)
-        if consumer is None or consumer in _OWN_CONSUMERS:
+        pending = self._pending
+        pending.append(
+            (
+                self._clock.now_ms(), method, path, query, status, seconds, consumer, fault_id, call_id, consumer_id,
+                route, delivery, head,
+            )
+        )  # fmt: skip
+        if len(pending) >= SETTLE_AFTER or self._consumers.waiting:
+            self.settle()
+
+    def settle(self) -> None:
+        """Record every answer observed so far."""
+        pending = self._pending
+        if not pending:
             return
-        if route == "medl":
-            self.consumers.observe_lookup(consumer, status=status, at_ms=now_ms)
-        elif route == "feed":
-            if delivery is None:
-                self.consumers.observe(
-                    consumer, status=status, requested_from=None, size=None, delivered=(), head=head, at_ms=now_ms
-                )
-            else:
-                self.consumers.observe(
-                    consumer,
-                    status=status,
-                    requested_from=delivery.requested_from,
-                    size=delivery.size,
-                    delivered=delivery.numbers,
-                    head=head,
-                    at_ms=now_ms,
-                )
+        with self._settling:
+            batch = [pending.popleft() for _ in range(len(pending))]
+            if not batch:
+                return
+            self._journal.record_many([observed[:10] for observed in batch])
+            self._metrics.observe_requests([(observed[10], observed[4], observed[5]) for observed in batch])
+            answered: list[Answered] = []
+            for at_ms, _, _, _, status, _, consumer, _, _, _, route, delivery, head in batch:
+                if consumer is None or consumer in _OWN_CONSUMERS:
+                    continue
+                if route == "feed":
+                    answered.append((consumer, at_ms, status, head, delivery))
+                elif route == "medl":
+                    answered.append((consumer, at_ms, status, None, None))
+            if answered:
+                self._consumers.observe_many(answered)
 
     def reset(self) -> None:
-        self.faults.clear()
-        self.journal.clear()
-        self.consumers.reset()
-        self.metrics.reset()
+        with self._settling:
+            self._pending.clear()
+            self.faults.clear()
+            self._journal.clear()
+            self._consumers.reset()
+            self._metrics.reset()

@@ -11,7 +11,8 @@ from starlette.routing import Route
 from emulator.backend import Backend
 from emulator.errors import BadRequestError
 from emulator.harness import Delivery
-from emulator.http.pipeline import Answer, Call, Pipeline, first_values
+from emulator.http.endpoint import Answer, Call, first_values
+from emulator.http.pipeline import Pipeline
 from emulator.maskinporten import API_SCOPE
 from emulator.nav import FeedQuery, parse_query
 
@@ -43,6 +44,9 @@ class FeedEndpoint:
         if isinstance(parsed, BadRequestError):
             raise parsed
         return parsed
+
+    def state(self) -> tuple[int, int]:
+        return self._pages.state()
 
     def fault_subject(self, checked: FeedQuery) -> int:
         return checked.from_number

@@ -12,7 +12,8 @@ from starlette.routing import Route
 from emulator.backend import Backend
 from emulator.errors import OAuthError
 from emulator.harness import consumer_name
-from emulator.http.pipeline import Answer, Call, Pipeline, first_values
+from emulator.http.endpoint import Answer, Call, first_values
+from emulator.http.pipeline import Pipeline
 from emulator.maskinporten import AuthorizationServer, TokenRequest
 
 FORM = "application/x-www-form-urlencoded"
@@ -57,6 +58,10 @@ class TokenEndpoint:
         # Who asks, as the request says: enough to scope a fault and name the journal's consumer.
         call.consumer = consumer_name(request.claimed_client_id())
         return request
+
+    def state(self) -> None:
+        # Every token is new: nothing is ever sent twice.
+        return None
 
     def fault_subject(self, _checked: TokenRequest) -> None:
         return None

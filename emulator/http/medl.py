@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from emulator.backend import Backend
 from emulator.errors import BadRequestError
-from emulator.http.pipeline import Answer, Call, Pipeline
+from emulator.http.endpoint import Answer, Call
+from emulator.http.pipeline import Pipeline
 from emulator.maskinporten import MEDL_SCOPE
 from emulator.medl import PERSON_HEADER, Lookup, Register, read_lookup
 
@@ -67,6 +68,10 @@ class MedlEndpoint:
         if isinstance(read, BadRequestError):
             raise read
         return read
+
+    def state(self) -> None:
+        # An answer depends on the path and Nav-Personident too, besides the query string.
+        return None
 
     def fault_subject(self, _checked: Lookup) -> None:
         return None

@@ -14,100 +14,54 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from collections.abc import Coroutine, Hashable
+from typing import Any, Generic, NamedTuple
 from urllib.parse import parse_qsl
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from emulator.backend import Backend
 from emulator.errors import EmulatorError, GatewayError, NotFoundError, error_answer
 from emulator.gateway import Admission, Credentials
 from emulator.harness import Decision, Delivery, FaultKind, consumer_name, redacted_query
+from emulator.http.endpoint import Answer, Call, Checked, Endpoint, Parsed, QueryString, first_values
 
 # Distinct query strings remembered per endpoint: pollers and test suites ask for the same pages over and over.
 MAX_QUERIES = 4096
 # Real queries are well under 200 bytes; longer ones are read afresh, so the cache's memory stays small.
 MAX_CACHED_QUERY_BYTES = 512
+# Answers kept to be sent again: a page of the default size is about 20 KB, and none over the limit is kept.
+MAX_MEMOS = 256
+MAX_MEMO_BODY_BYTES = 128 * 1024
+_KEY_HEADER = b"ocp-apim-subscription-key"
+_AUTHORIZATION = b"authorization"
 logger = logging.getLogger("emulator.http")
 _UNNAMED = "\0"
 
-Parsed = TypeVar("Parsed")
-Checked = TypeVar("Checked")
 
+class _Memo(NamedTuple):
+    """A 200 the pipeline answered, with what each step decided on the way: see `Pipeline._holds`."""
 
-@dataclass(slots=True)
-class Call:
-    """One request as the pipeline's steps see it. Not frozen: one is made per request."""
-
-    scope: Scope
-    receive: Receive
-    # Raw header names and values, the first of a repeated header counting; decoded only when read.
-    raw_headers: dict[bytes, bytes]
-    first_values: dict[str, str]
-    consumer: str | None = None
-
-    def header(self, name: bytes) -> str | None:
-        value = self.raw_headers.get(name)
-        return value.decode("latin-1") if value is not None else None
-
-
-@dataclass(slots=True)
-class Answer:
-    status: int
-    body: bytes
-    headers: dict[str, str] | None = None
-    # What a feed page delivered, for the consumer view; None for any other answer.
-    delivery: Delivery | None = None
-
-
-class QueryString(NamedTuple):
-    first_values: dict[str, str]
-    # The endpoint's own reading of the parameters (a feed query, say, or the error that refuses them).
-    parsed: Any
-    # As the journal may show it: any key, token, assertion or secret masked.
-    journal_text: str
-
-
-class Endpoint(Protocol[Parsed, Checked]):
-    @property
-    def route(self) -> str:
-        """How faults, the journal and the metrics name the endpoint."""
-
-    @property
-    def methods(self) -> frozenset[str]: ...
-
-    @property
-    def scope(self) -> str | None:
-        """The scope API Management wants; None for an endpoint that is not behind the gateway."""
-
-    @property
-    def api_base(self) -> str:
-        """The API's base path, which API Management's key challenge names."""
-
-    @property
-    def echoes_call_id(self) -> bool:
-        """Whether the answer carries the request's Nav-Call-Id back, as NAV's REST services do."""
-
-    def routes(self, path: str) -> bool:
-        """Whether API Management has an operation at this path (the app hands the endpoint its paths)."""
-
-    def parse(self, pairs: list[tuple[str, str]]) -> Parsed:
-        """What the query string's pairs mean to the backend; a pure function of them, kept per query string."""
-
-    async def check(self, call: Call, parsed: Parsed) -> Checked:
-        """The backend's own checks, raising the error it answers; may name the consumer (the token endpoint)."""
-
-    def fault_subject(self, checked: Checked) -> int | None:
-        """The hendelsesnummer a fault may be scoped to, where the endpoint has one."""
-
-    async def respond(self, call: Call, checked: Checked) -> Answer:
-        """The backend's answer."""
+    admission: Admission
+    consumer: str | None
+    query: QueryString
+    state: Hashable
+    head: int
+    start: Message
+    body: Message
+    delivery: Delivery | None
 
 
 class Pipeline(Generic[Parsed, Checked]):
-    """The ASGI app of one endpoint."""
+    """The ASGI app of one endpoint.
+
+    A request the pipeline answered with a 200 before is answered again from memory, and costs a fraction of
+    the steps: same method, path, query string, subscription key and Authorization header, so every step that
+    read the request would decide as it did. Before it is sent again, whatever could change the answer is
+    looked at afresh: the gateway must still admit the token at this time (no rate limit counting requests),
+    no fault may be active, and the endpoint's state must be the one it answered from. It is observed as
+    every answer is.
+    """
 
     def __init__(self, backend: Backend, endpoint: Endpoint[Parsed, Checked]) -> None:
         self._backend = backend
@@ -116,30 +70,63 @@ class Pipeline(Generic[Parsed, Checked]):
         self._realms: dict[bytes, str] = {}
         # Few keys and clients call: each admission's consumer name is made once.
         self._names: dict[Admission, str | None] = {}
+        self._memos: dict[tuple[Any, ...], _Memo] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        backend, endpoint = self._backend, self._endpoint
-        query = self._query(scope["query_string"])
         # Reversed, so that of a repeated header the first one stays.
         raw_headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))
+        memo_key = (
+            scope["method"],
+            scope["path"],
+            scope["query_string"],
+            raw_headers.get(_KEY_HEADER),
+            raw_headers.get(_AUTHORIZATION),
+        )
+        memo = self._memos.get(memo_key)
+        if memo is not None and self._holds(memo):
+            await send(memo.start)
+            await send(memo.body)
+            self._observe(scope, raw_headers, memo.query, 200, started, memo.consumer, None, memo.delivery, memo.head)
+            return
+        await self._answer(scope, receive, send, raw_headers=raw_headers, memo_key=memo_key, started=started)
+
+    def _holds(self, memo: _Memo) -> bool:
+        backend = self._backend
+        return (
+            not backend.harness.faults
+            and memo.state == self._endpoint.state()
+            and backend.gateway.readmits(memo.admission)
+        )
+
+    async def _answer(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        raw_headers: dict[bytes, bytes],
+        memo_key: tuple[Any, ...],
+        started: float,
+    ) -> None:
+        """Every step, in order."""
+        backend, endpoint = self._backend, self._endpoint
+        query = self._query(scope["query_string"])
         call = Call(scope, receive, raw_headers, query.first_values)
         fault: Decision | None = None
+        admission: Admission | None = None
+        state: Hashable | None = None
         try:
             if scope["method"] not in endpoint.methods or not endpoint.routes(scope["path"]):
                 # API Management has no other operation on this path: routing answers before anything else.
                 raise NotFoundError()
             if endpoint.scope is not None:
                 admission = backend.gateway.admit(self._credentials(call), endpoint.scope)
-                name = self._names.get(admission, _UNNAMED)
-                if name is _UNNAMED:
-                    name = consumer_name(admission.client_id, admission.key_label)
-                    if len(self._names) >= MAX_QUERIES:
-                        self._names.clear()
-                    self._names[admission] = name
-                call.consumer = name
+                call.consumer = self._name(admission)
             checked = await endpoint.check(call, query.parsed)
             faults = backend.harness.faults
+            # Read before the answer is made: should the state change meanwhile, a kept answer is never too new.
+            state = endpoint.state()
             if faults:
                 subject = endpoint.fault_subject(checked)
                 fault = faults.decide(route=endpoint.route, consumer=call.consumer, from_number=subject)
@@ -154,22 +141,63 @@ class Pipeline(Generic[Parsed, Checked]):
         call_id = raw_headers.get(b"nav-call-id")
         if call_id is not None and endpoint.echoes_call_id:
             answer.headers = {**(answer.headers or {}), "Nav-Call-Id": call_id.decode("latin-1")}
-        await _send(send, answer, dropped=fault is not None and fault.kind is FaultKind.DROP)
+        start = _start(answer)
+        body: Message = {"type": "http.response.body", "body": answer.body}
+        head = backend.history.log.head
+        await _send(send, start, body, dropped=fault is not None and fault.kind is FaultKind.DROP)
+        self._observe(
+            scope, raw_headers, query, answer.status, started, call.consumer, fault.fault_id if fault else None,
+            answer.delivery, head,
+        )  # fmt: skip
+        if (
+            answer.status == 200
+            and fault is None
+            and admission is not None
+            and state is not None
+            and not endpoint.echoes_call_id
+            and len(answer.body) <= MAX_MEMO_BODY_BYTES
+        ):
+            if len(self._memos) >= MAX_MEMOS:
+                del self._memos[next(iter(self._memos))]
+            self._memos[memo_key] = _Memo(admission, call.consumer, query, state, head, start, body, answer.delivery)
+
+    def _observe(  # noqa: PLR0917 - positional: it runs on every request
+        self,
+        scope: Scope,
+        raw_headers: dict[bytes, bytes],
+        query: QueryString,
+        status: int,
+        started: float,
+        consumer: str | None,
+        fault_id: str | None,
+        delivery: Delivery | None,
+        head: int,
+    ) -> None:
+        call_id = raw_headers.get(b"nav-call-id")
         consumer_id = raw_headers.get(b"nav-consumer-id")
-        backend.harness.observe(
-            endpoint.route,
+        self._backend.harness.observe(
+            self._endpoint.route,
             scope["method"],
             scope["path"],
             query.journal_text,
-            answer.status,
+            status,
             time.perf_counter() - started,
-            call.consumer,
-            fault.fault_id if fault is not None else None,
-            answer.delivery,
-            backend.history.log.head,
+            consumer,
+            fault_id,
+            delivery,
+            head,
             call_id.decode("latin-1") if call_id is not None else None,
             consumer_id.decode("latin-1") if consumer_id is not None else None,
         )
+
+    def _name(self, admission: Admission) -> str | None:
+        name = self._names.get(admission, _UNNAMED)
+        if name is _UNNAMED:
+            name = consumer_name(admission.client_id, admission.key_label)
+            if len(self._names) >= MAX_QUERIES:
+                self._names.clear()
+            self._names[admission] = name
+        return name
 
     def _credentials(self, call: Call) -> Credentials:
         raw = call.raw_headers
@@ -211,14 +239,6 @@ class Pipeline(Generic[Parsed, Checked]):
         return query
 
 
-def first_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Each name's first value: how Spring's @RequestParam and the token endpoint read a repeated field."""
-    values: dict[str, str] = {}
-    for name, value in pairs:
-        values.setdefault(name, value)
-    return values
-
-
 async def _with_fault(fault: Decision | None, subject: int | None, respond: Coroutine[Any, Any, Answer]) -> Answer:
     """The backend's answer, or what an injected fault makes of it: delayed, replaced, cut short or dropped."""
     if fault is None:
@@ -251,16 +271,20 @@ def _rendered(backend: Backend, error: EmulatorError, path: str) -> tuple[int, b
 _JSON = (b"content-type", b"application/json")
 
 
-async def _send(send: Send, answer: Answer, *, dropped: bool) -> None:
-    body = answer.body
-    raw_headers = [_JSON, (b"content-length", b"%d" % len(body))]
+def _start(answer: Answer) -> Message:
+    raw_headers = [_JSON, (b"content-length", b"%d" % len(answer.body))]
     if answer.headers:
         raw_headers.extend(
             (name.lower().encode("latin-1"), text.encode("latin-1")) for name, text in answer.headers.items()
         )
-    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+    return {"type": "http.response.start", "status": answer.status, "headers": raw_headers}
+
+
+async def _send(send: Send, start: Message, body: Message, *, dropped: bool) -> None:
+    await send(start)
     if dropped:
         # Half the announced body, then nothing: the server closes the connection mid-body.
-        await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+        whole = body["body"]
+        await send({"type": "http.response.body", "body": whole[: len(whole) // 2], "more_body": True})
     else:
-        await send({"type": "http.response.body", "body": body})
+        await send(body)

@@ -12,6 +12,11 @@ class Pages:
     def __init__(self, log: EventLog, oslo: OsloTime, style: TimestampStyle) -> None:
         self._log = log
         self._fragments = FragmentCache(log, oslo, style)
+        self._forgotten = 0
+
+    def state(self) -> tuple[int, int]:
+        """Changes whenever the page for some query could: the log changed, or the cached text was forgotten."""
+        return self._log.changes, self._forgotten
 
     def read(self, query: FeedQuery) -> PageAnswer:
         key = (query.from_number, query.size, query.group_filter, self._log.head)
@@ -32,3 +37,4 @@ class Pages:
     def forget(self) -> None:
         """After the log was cut back: rows it forgot may come back holding other events."""
         self._fragments.clear()
+        self._forgotten += 1
