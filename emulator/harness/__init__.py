@@ -3,9 +3,9 @@
 `Harness` holds them and is reset as one; its `observe` is the last step of every emulated request.
 """
 
-from emulator.harness.consumers import ConsumerView, Delivery
 from emulator.harness.faults import Decision, FaultKind, FaultSpec
 from emulator.harness.journal import JournalEntry, redacted_query
+from emulator.harness.progress import ConsumerView, Delivery
 from emulator.harness.state import DASHBOARD_CONSUMER, Harness, consumer_name
 
 __all__ = [

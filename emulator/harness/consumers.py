@@ -5,78 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from emulator.clock import Clock
-
-
-class Delivery(NamedTuple):
-    """What a feed answer gave the consumer: where it asked from, the page size in effect, the events returned.
-
-    `size` is None when the page was cut short by something other than the end of the feed (an injected fault).
-    """
-
-    requested_from: int | None
-    size: int | None
-    numbers: Sequence[int] | npt.NDArray[np.int64]
-
-
-# One answered request as `observe_many` counts it: consumer, at_ms, status, then the head and what was delivered
-# (None for a rejected read), or for a MEDL look-up None and None.
-Answered = tuple[str, int, int, int | None, Delivery | None]
-
-
-@dataclass(frozen=True)
-class ConsumerView:
-    """One consumer's progress as of a given head."""
-
-    consumer: str
-    # The hendelsesnummer of its latest request that had one.
-    last_requested: int | None
-    highest_delivered: int | None
-    # Everything up to this number (in its filter) has reached the consumer; 0 before the first read.
-    caught_up_to: int
-    lag: int
-    requests: int
-    requests_by_status: dict[int, int]
-    last_seen_ms: int | None
-    # Its look-ups of periods in MEDL, beside its reads of the feed.
-    medl_requests: int = 0
-    medl_requests_by_status: dict[int, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "consumer": self.consumer,
-            "last_requested": self.last_requested,
-            "highest_delivered": self.highest_delivered,
-            "caught_up_to": self.caught_up_to,
-            "lag": self.lag,
-            "requests": self.requests,
-            # JSON object keys are strings; ascending status so the output is stable.
-            "requests_by_status": {str(status): count for status, count in sorted(self.requests_by_status.items())},
-            "last_seen_ms": self.last_seen_ms,
-            "medl_requests": self.medl_requests,
-            "medl_requests_by_status": {
-                str(status): count for status, count in sorted(self.medl_requests_by_status.items())
-            },
-        }
-
-
-@dataclass(slots=True)
-class _Progress:
-    last_requested: int | None = None
-    highest_delivered: int | None = None
-    caught_up_to: int = 0
-    requests: int = 0
-    requests_by_status: dict[int, int] = field(default_factory=dict)
-    last_seen_ms: int | None = None
-    medl_requests: int = 0
-    medl_requests_by_status: dict[int, int] = field(default_factory=dict)
+from emulator.harness.progress import (
+    COUNTED_ROUTES,
+    Answers,
+    ConsumerView,
+    Delivery,
+    Progress,
+    count_status,
+    move,
+    view_of,
+)
 
 
 # Identity, not field equality: two waits for the same target are still two waiters.
@@ -90,9 +36,11 @@ class _Waiter:
 class ConsumerTracker:
     """Per-consumer progress, fed one observation per answered request."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, ignored: frozenset[str] = frozenset()) -> None:
         self._clock = clock
-        self._progress: dict[str, _Progress] = {}
+        # Consumers left out of the view (the emulator's own dashboard).
+        self._ignored = ignored
+        self._progress: dict[str, Progress] = {}
         self._waiters: dict[str, list[_Waiter]] = {}
         self._released = False
         # Sync routes run in a thread pool; the lock keeps the read-modify-write of counters whole.
@@ -124,32 +72,46 @@ class ConsumerTracker:
         fault, say), so that only the delivered events count.
         """
         at_ms = self._clock.now_ms() if at_ms is None else at_ms
-        self.observe_many([(consumer, at_ms, status, head, Delivery(requested_from, size, delivered))])
+        delivery = Delivery(requested_from, size, delivered)
+        self.observe_columns(Answers((consumer,), ("feed",), (at_ms,), (status,), (delivery,), (head,)))
 
     def observe_lookup(self, consumer: str, *, status: int, at_ms: int) -> None:
         """Count one answered MEDL look-up of `consumer`: it moves no progress through the feed."""
-        self.observe_many([(consumer, at_ms, status, None, None)])
+        self.observe_columns(Answers((consumer,), ("medl",), (at_ms,), (status,), (None,), (0,)))
 
-    def observe_many(self, answers: Iterable[Answered]) -> None:
-        """Count answered requests in order: feed reads as `observe` does, MEDL look-ups (head None) as
-        `observe_lookup` does."""
+    def observe_columns(self, answers: Answers) -> None:
+        """Count answered requests, given as columns, in order: a feed read (route "feed") as `observe` counts
+        it, a MEDL look-up (route "medl") as `observe_lookup` does; other routes and no consumer are not counted.
+
+        Requests alike in consumer, route, status, delivery and head are counted together, so a batch of a poller
+        asking for the same page costs a step per kind of request, not per request.
+        """
+        alike = Counter(
+            zip(answers.consumer, answers.route, answers.status, map(id, answers.delivery), answers.head, strict=True)
+        )
+        deliveries = dict(zip(map(id, answers.delivery), answers.delivery, strict=True))
         with self._lock:
+            counted: set[str] = set()
             touched: set[str] = set()
-            for consumer, at_ms, status, head, delivery in answers:
-                progress = self._seen(consumer, at_ms)
-                if head is None:
-                    progress.medl_requests += 1
-                    _count(progress.medl_requests_by_status, status)
+            for (consumer, route, status, delivery_id, head), count in alike.items():
+                if consumer is None or consumer in self._ignored or route not in COUNTED_ROUTES:
                     continue
-                progress.requests += 1
-                _count(progress.requests_by_status, status)
-                if delivery is None:
+                progress = self._progress.get(consumer)
+                if progress is None:
+                    progress = self._progress[consumer] = Progress()
+                counted.add(consumer)
+                if route == "medl":
+                    progress.medl_requests += count
+                    count_status(progress.medl_requests_by_status, status, count)
                     continue
-                if delivery.requested_from is not None:
-                    progress.last_requested = delivery.requested_from
-                if 200 <= status < 300:
-                    _move(progress, delivery, head)
+                progress.requests += count
+                count_status(progress.requests_by_status, status, count)
+                delivery = deliveries[delivery_id]
+                if delivery is not None and 200 <= status < 300:
+                    move(progress, delivery, head)
                     touched.add(consumer)
+            if counted:
+                self._note_last(answers, counted)
             woken = [
                 waiter
                 for consumer in touched & self._waiters.keys()
@@ -159,22 +121,32 @@ class ConsumerTracker:
         for waiter in woken:
             _wake(waiter)
 
-    def _seen(self, consumer: str, at_ms: int) -> _Progress:
-        """The consumer's progress, made on its first request, with the time of this one (under the lock)."""
-        progress = self._progress.get(consumer)
-        if progress is None:
-            progress = self._progress[consumer] = _Progress()
-        progress.last_seen_ms = at_ms
-        return progress
+    def _note_last(self, answers: Answers, consumers: set[str]) -> None:
+        """Each consumer's last request's time, and the last number it asked for: from the end of the batch back."""
+        unseen, unasked = set(consumers), set(consumers)
+        for index in range(len(answers.consumer) - 1, -1, -1):
+            consumer, route = answers.consumer[index], answers.route[index]
+            if consumer is None or route not in COUNTED_ROUTES or (consumer not in unseen and consumer not in unasked):
+                continue
+            progress = self._progress[consumer]
+            if consumer in unseen:
+                unseen.discard(consumer)
+                progress.last_seen_ms = answers.at_ms[index]
+            delivery = answers.delivery[index]
+            if route == "feed" and delivery is not None and delivery.requested_from is not None and consumer in unasked:
+                unasked.discard(consumer)
+                progress.last_requested = delivery.requested_from
+            if not unseen and not unasked:
+                return
 
     def views(self, head: int) -> list[ConsumerView]:
         with self._lock:
-            return [self._view(consumer, progress, head) for consumer, progress in sorted(self._progress.items())]
+            return [view_of(consumer, progress, head) for consumer, progress in sorted(self._progress.items())]
 
     def view(self, consumer: str, head: int) -> ConsumerView | None:
         with self._lock:
             progress = self._progress.get(consumer)
-            return None if progress is None else self._view(consumer, progress, head)
+            return None if progress is None else view_of(consumer, progress, head)
 
     async def wait_until(self, consumer: str, target: int, timeout_s: float) -> bool:
         """True once `consumer` has caught up to `target` (at once if it has), False after `timeout_s`."""
@@ -221,39 +193,6 @@ class ConsumerTracker:
     def _caught_up_to(self, consumer: str) -> int:
         progress = self._progress.get(consumer)
         return 0 if progress is None else progress.caught_up_to
-
-    @staticmethod
-    def _view(consumer: str, progress: _Progress, head: int) -> ConsumerView:
-        return ConsumerView(
-            consumer=consumer,
-            last_requested=progress.last_requested,
-            highest_delivered=progress.highest_delivered,
-            caught_up_to=progress.caught_up_to,
-            # The log can be reset below what a consumer saw; lag is "events it has not seen", never negative.
-            lag=max(head - progress.caught_up_to, 0),
-            requests=progress.requests,
-            requests_by_status=dict(progress.requests_by_status),
-            last_seen_ms=progress.last_seen_ms,
-            medl_requests=progress.medl_requests,
-            medl_requests_by_status=dict(progress.medl_requests_by_status),
-        )
-
-
-def _move(progress: _Progress, delivery: Delivery, head: int) -> None:
-    """What a 2xx page moves: the highest event delivered, and how far the consumer has caught up."""
-    numbers = delivery.numbers
-    count = len(numbers)
-    highest = int(numbers[-1]) if count else None
-    if highest is not None and (progress.highest_delivered is None or highest > progress.highest_delivered):
-        progress.highest_delivered = highest
-    # A page shorter than asked for reached the end of what matches at this head.
-    reached = head if delivery.size is not None and count < delivery.size else (highest or 0)
-    # A consumer that re-reads from an earlier number has not forgotten what it saw.
-    progress.caught_up_to = max(progress.caught_up_to, reached)
-
-
-def _count(by_status: dict[int, int], status: int) -> None:
-    by_status[status] = by_status.get(status, 0) + 1
 
 
 def _wake(waiter: _Waiter) -> None:

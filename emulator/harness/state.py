@@ -6,10 +6,11 @@ import threading
 from collections import deque
 
 from emulator.clock import Clock
-from emulator.harness.consumers import Answered, ConsumerTracker, Delivery
+from emulator.harness.consumers import ConsumerTracker
 from emulator.harness.faults import Faults
-from emulator.harness.journal import Journal
+from emulator.harness.journal import Columns, Journal
 from emulator.harness.metrics import Metrics
+from emulator.harness.progress import Answers, Delivery
 
 # The emulator's own dashboard reads the feed as a consumer would, but it is not one the tester is testing: it is
 # left out of the consumer view, and only a fault scoped to it by name reaches it.
@@ -45,7 +46,7 @@ class Harness:
         self._clock = clock
         self.faults = Faults(exempt=_OWN_CONSUMERS)
         self._journal = Journal(journal_size)
-        self._consumers = ConsumerTracker(clock)
+        self._consumers = ConsumerTracker(clock, ignored=_OWN_CONSUMERS)
         self._metrics = Metrics()
         # Appended on the event loop, drained by whichever thread settles: a deque's append and popleft are atomic.
         self._pending: deque[_Observed] = deque()
@@ -102,18 +103,15 @@ class Harness:
             batch = [pending.popleft() for _ in range(len(pending))]
             if not batch:
                 return
-            self._journal.record_many([observed[:10] for observed in batch])
-            self._metrics.observe_requests([(observed[10], observed[4], observed[5]) for observed in batch])
-            answered: list[Answered] = []
-            for at_ms, _, _, _, status, _, consumer, _, _, _, route, delivery, head in batch:
-                if consumer is None or consumer in _OWN_CONSUMERS:
-                    continue
-                if route == "feed":
-                    answered.append((consumer, at_ms, status, head, delivery))
-                elif route == "medl":
-                    answered.append((consumer, at_ms, status, None, None))
-            if answered:
-                self._consumers.observe_many(answered)
+            (
+                at_ms, methods, paths, queries, statuses, seconds, consumers, faults, call_ids, consumer_ids, routes,
+                deliveries, heads,
+            ) = zip(*batch, strict=True)  # fmt: skip
+            self._journal.record_columns(
+                Columns(at_ms, methods, paths, queries, statuses, seconds, consumers, faults, call_ids, consumer_ids)
+            )
+            self._metrics.observe_columns(routes, statuses, seconds)
+            self._consumers.observe_columns(Answers(consumers, routes, at_ms, statuses, deliveries, heads))
 
     def reset(self) -> None:
         with self._settling:

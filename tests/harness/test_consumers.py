@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import pytest
 
 from emulator.clock import ControlledClock
-from emulator.harness.consumers import ConsumerTracker, ConsumerView
+from emulator.harness.consumers import ConsumerTracker
+from emulator.harness.progress import ConsumerView
 
 _T0 = 1_700_000_000_000
 
