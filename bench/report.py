@@ -13,7 +13,8 @@ from bench.measurement import LoadResult
 from bench.results import PageRun, Results, SizeResult
 
 # The performance issue's targets.
-TARGET_RATIO = 0.50
+TARGET_RATIO = 0.50  # every page
+TARGET_MEDIAN_RATIO = 0.75  # the median over the six pages
 TARGET_P99_MS = 10.0
 TARGET_SPREAD = 0.10
 TARGET_SPREAD_FROM_EVENTS = 1_000_000  # the spread is judged at 1M and 10M, not on a small log
@@ -77,6 +78,13 @@ def targets(results: Results) -> list[Target]:
                     f"{label}: full page, every check, c={results.widest}: >= 50 % of baseline, p99 <= 10 ms",
                     f"worst {ratio:.0%} of baseline (median {median:.0%}), worst p99 {p99:.2f} ms",
                     all(page_met(run) for run in full),
+                )
+            )
+            found.append(
+                Target(
+                    f"{label}: full page, every check, c={results.widest}: median >= 75 % of baseline",
+                    f"median {median:.0%} over {len(full)} pages ({ratio:.0%}-{max(run.ratio for run in full):.0%})",
+                    median >= TARGET_MEDIAN_RATIO,
                 )
             )
             rates = [run.emulator.requests_per_s for run in full]

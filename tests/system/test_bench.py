@@ -195,6 +195,18 @@ def test_the_table_has_a_row_per_run_and_judges_only_the_widest_concurrency() ->
     assert all(row.endswith("| 50% |  |") for row in rows if "| 1 |" in row)
 
 
+def test_the_median_over_the_six_pages_is_judged_against_three_quarters_of_the_baseline() -> None:
+    met = results_of(size_result(100_000, [16_000.0, 16_000.0, 15_000.0, 15_000.0, 11_000.0, 11_000.0]))
+    missed = results_of(size_result(100_000, [16_000.0, 16_000.0, 14_000.0, 14_000.0, 11_000.0, 11_000.0]))
+    judged = [
+        {target.name: target.met for target in targets(results) if "median" in target.name} for results in (met, missed)
+    ]
+    assert judged == [
+        {"100k: full page, every check, c=32: median >= 75 % of baseline": True},
+        {"100k: full page, every check, c=32: median >= 75 % of baseline": False},
+    ]
+
+
 def test_the_table_counts_the_targets_and_shows_unmeasured_ones_as_a_dash() -> None:
     drained = DrainResult(100_000, 1_000, 2.0, 0.5, 1.5)
     results = results_of(
@@ -204,7 +216,11 @@ def test_the_table_counts_the_targets_and_shows_unmeasured_ones_as_a_dash() -> N
     assert "| spread over starts and filters | 100k | 32 | 40.0% |  |  | 0.0% |  |  |  | — |" in text
     assert "| token endpoint, JWT-bearer grant | 100k | 32 | >= 600 tokens/s | 40.00 | 80.00 |" in text
     assert "| drain 100,000 events, pages of 100 | 100k | 1 | 2.0 s (500 pages/s) | 0.50 | 1.50 |" in text
-    assert "Targets: 0 of 1 met" in text
+    assert "Targets: 0 of 2 met" in text
+    assert (
+        "- **NOT MET**: 100k: full page, every check, c=32: median >= 75 % of baseline — median 50% over 6 pages"
+        in text
+    )
     assert "- —: 1M events — not in this run" in text
     assert "- —: 10M events — not in this run" in text
     assert "WARNING" not in text
