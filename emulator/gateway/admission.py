@@ -111,14 +111,15 @@ class Gateway:
             )
         return Admission(label, grant.client_id, grant.validity)
 
-    def readmits(self, admission: Admission) -> bool:
-        """Whether the credentials `admit` let through, presented again for the same scope, get through now.
+    def readmits(self, admission: Admission, now_ms: int) -> bool:
+        """Whether the credentials `admit` let through, presented again for the same scope, get through at
+        `now_ms` (the controlled clock's time).
 
         Keys and a token's signature and claims never change; only its times and a rate limit, which counts
         every request, can turn the same credentials away.
         """
         validity = admission.validity
-        return self.rate_limiter is None and validity is not None and self._verifier.in_time(validity)
+        return self.rate_limiter is None and validity is not None and self._verifier.in_time(validity, now_ms)
 
     def _grant(self, header: str) -> _Grant:
         scheme, _, token = header.strip().partition(" ")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from emulator.clock import Clock
+from emulator.harness.columns import tally
 from emulator.harness.progress import (
     COUNTED_ROUTES,
     Answers,
@@ -86,10 +86,9 @@ class ConsumerTracker:
         Requests alike in consumer, route, status, delivery and head are counted together, so a batch of a poller
         asking for the same page costs a step per kind of request, not per request.
         """
-        alike = Counter(
-            zip(answers.consumer, answers.route, answers.status, map(id, answers.delivery), answers.head, strict=True)
-        )
-        deliveries = dict(zip(map(id, answers.delivery), answers.delivery, strict=True))
+        delivery_ids = tuple(map(id, answers.delivery))
+        deliveries = dict(zip(delivery_ids, answers.delivery, strict=True))
+        alike = tally(answers.consumer, answers.route, answers.status, delivery_ids, answers.head)
         with self._lock:
             counted: set[str] = set()
             touched: set[str] = set()

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from itertools import repeat
 from types import MappingProxyType
 
+from emulator.harness.columns import tally
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 BUCKETS: tuple[float, ...] = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
@@ -66,7 +68,7 @@ class Metrics:
             by_route = grouped
         with self._lock:
             counts = self._requests
-            for key, count in Counter(zip(routes, statuses, strict=True)).items():
+            for key, count in tally(routes, statuses).items():
                 counts[key] = counts.get(key, 0) + count
             for route, durations in by_route.items():
                 histogram = self._durations.get(route)

@@ -82,13 +82,15 @@ class Harness:
         head: int,
         call_id: str | None = None,
         consumer_id: str | None = None,
+        at_ms: int | None = None,
     ) -> None:
-        """Journal, metrics and the consumer view, after every answer of an emulated endpoint."""
+        """Journal, metrics and the consumer view, after every answer of an emulated endpoint; `at_ms` is when it
+        was answered, if the caller has read the clock already."""
         pending = self._pending
         pending.append(
             (
-                self._clock.now_ms(), method, path, query, status, seconds, consumer, fault_id, call_id, consumer_id,
-                route, delivery, head,
+                self._clock.now_ms() if at_ms is None else at_ms, method, path, query, status, seconds, consumer,
+                fault_id, call_id, consumer_id, route, delivery, head,
             )
         )  # fmt: skip
         if len(pending) >= SETTLE_AFTER or self._consumers.waiting:

@@ -71,11 +71,18 @@ class Pipeline(Generic[Parsed, Checked]):
         # Few keys and clients call: each admission's consumer name is made once.
         self._names: dict[Admission, str | None] = {}
         self._memos: dict[tuple[Any, ...], _Memo] = {}
+        # What every kept answer is checked against, looked up once.
+        self._faults = backend.harness.faults
+        self._gateway = backend.gateway
+        self._state = endpoint.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        # Reversed, so that of a repeated header the first one stays.
-        raw_headers: dict[bytes, bytes] = dict(reversed(scope["headers"]))
+        headers = scope["headers"]
+        raw_headers: dict[bytes, bytes] = dict(headers)
+        if len(raw_headers) != len(headers):
+            # A header sent twice: the first one counts, as API Management and Spring read it.
+            raw_headers = dict(reversed(headers))
         memo_key = (
             scope["method"],
             scope["path"],
@@ -84,20 +91,19 @@ class Pipeline(Generic[Parsed, Checked]):
             raw_headers.get(_AUTHORIZATION),
         )
         memo = self._memos.get(memo_key)
-        if memo is not None and self._holds(memo):
-            await send(memo.start)
-            await send(memo.body)
-            self._observe(scope, raw_headers, memo.query, 200, started, memo.consumer, None, memo.delivery, memo.head)
-            return
+        if memo is not None:
+            now_ms = self._backend.clock.now_ms()
+            if self._holds(memo, now_ms):
+                await send(memo.start)
+                await send(memo.body)
+                self._observe(
+                    scope, raw_headers, memo.query, 200, started, memo.consumer, None, memo.delivery, memo.head, now_ms
+                )
+                return
         await self._answer(scope, receive, send, raw_headers=raw_headers, memo_key=memo_key, started=started)
 
-    def _holds(self, memo: _Memo) -> bool:
-        backend = self._backend
-        return (
-            not backend.harness.faults
-            and memo.state == self._endpoint.state()
-            and backend.gateway.readmits(memo.admission)
-        )
+    def _holds(self, memo: _Memo, now_ms: int) -> bool:
+        return not self._faults and memo.state == self._state() and self._gateway.readmits(memo.admission, now_ms)
 
     async def _answer(
         self,
@@ -172,6 +178,7 @@ class Pipeline(Generic[Parsed, Checked]):
         fault_id: str | None,
         delivery: Delivery | None,
         head: int,
+        at_ms: int | None = None,
     ) -> None:
         call_id = raw_headers.get(b"nav-call-id")
         consumer_id = raw_headers.get(b"nav-consumer-id")
@@ -188,6 +195,7 @@ class Pipeline(Generic[Parsed, Checked]):
             head,
             call_id.decode("latin-1") if call_id is not None else None,
             consumer_id.decode("latin-1") if consumer_id is not None else None,
+            at_ms,
         )
 
     def _name(self, admission: Admission) -> str | None:

@@ -140,9 +140,10 @@ class TokenVerifier:
         claims = self._verified_signature(token)
         return claims, _validity(claims)
 
-    def in_time(self, validity: Validity) -> bool:
-        """Whether the token is valid now, on the injected clock, with the leeway: `check_times` without the why."""
-        now = self._clock.now_ms() / 1000
+    def in_time(self, validity: Validity, now_ms: int | None = None) -> bool:
+        """Whether the token is valid now (or at `now_ms`, read from the injected clock by the caller), with the
+        leeway: `check_times` without the why."""
+        now = (self._clock.now_ms() if now_ms is None else now_ms) / 1000
         return (
             validity.expires > now - LEEWAY_SECONDS
             and validity.not_before <= now + LEEWAY_SECONDS

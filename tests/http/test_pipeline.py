@@ -109,7 +109,7 @@ def test_answering_from_memory_never_changes_an_answer(make: Make, monkeypatch: 
     """Two emulators in step, one of which never answers from memory, give the same answers throughout."""
     remembering, reference = make(), make()
     assert isinstance(reference.app, EmulatorApp)
-    monkeypatch.setattr(reference.app.hot_path, "_holds", lambda _memo: False)
+    monkeypatch.setattr(reference.app.hot_path, "_holds", lambda _memo, _now_ms: False)
 
     @settings(max_examples=200, deadline=None)
     @given(steps=_STEPS)
