@@ -111,15 +111,16 @@ class Gateway:
             )
         return Admission(label, grant.client_id, grant.validity)
 
-    def readmits(self, admission: Admission, now_ms: int) -> bool:
-        """Whether the credentials `admit` let through, presented again for the same scope, get through at
-        `now_ms` (the controlled clock's time).
+    def readmission(self, admission: Admission) -> tuple[float, float] | None:
+        """When the credentials `admit` let through get through again for the same scope: at the instants
+        `[start, until)` on the controlled clock, in milliseconds; None if every request must be admitted afresh.
 
-        Keys and a token's signature and claims never change; only its times and a rate limit, which counts
+        Keys and a token's signature and claims never change; only its times, and a rate limit, which counts
         every request, can turn the same credentials away.
         """
-        validity = admission.validity
-        return self.rate_limiter is None and validity is not None and self._verifier.in_time(validity, now_ms)
+        if self.rate_limiter is not None or admission.validity is None:
+            return None
+        return self._verifier.window(admission.validity)
 
     def _grant(self, header: str) -> _Grant:
         scheme, _, token = header.strip().partition(" ")

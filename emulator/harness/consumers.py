@@ -42,14 +42,12 @@ class ConsumerTracker:
         self._ignored = ignored
         self._progress: dict[str, Progress] = {}
         self._waiters: dict[str, list[_Waiter]] = {}
+        # Whether a wait is pending: then each answer must be counted at once, to wake it without delay. An
+        # attribute, not a property: it is read on every answer.
+        self.waiting = False
         self._released = False
         # Sync routes run in a thread pool; the lock keeps the read-modify-write of counters whole.
         self._lock = threading.Lock()
-
-    @property
-    def waiting(self) -> bool:
-        """Whether a wait is pending: then an answer must be counted at once, to wake it without delay."""
-        return bool(self._waiters)
 
     def observe(
         self,
@@ -157,6 +155,7 @@ class ConsumerTracker:
             if timeout_s <= 0 or self._released:
                 return False
             self._waiters.setdefault(consumer, []).append(waiter)
+            self.waiting = True
         try:
             await asyncio.wait_for(waiter.event.wait(), timeout_s)
         except TimeoutError:
@@ -168,6 +167,7 @@ class ConsumerTracker:
                     waiters.remove(waiter)
                 if not waiters:
                     self._waiters.pop(consumer, None)
+                self.waiting = bool(self._waiters)
         # Woken by progress, by the timeout or by shutdown: the state decides, not the race.
         with self._lock:
             return self._caught_up_to(consumer) >= target

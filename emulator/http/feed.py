@@ -33,6 +33,8 @@ class FeedEndpoint:
 
     def __init__(self, backend: Backend) -> None:
         self._pages = backend.pages
+        # The page for a query changes with the pages' state only; asked on every request, so no wrapper.
+        self.state = backend.pages.state
 
     def parse(self, pairs: list[tuple[str, str]]) -> FeedQuery | BadRequestError:
         try:
@@ -44,9 +46,6 @@ class FeedEndpoint:
         if isinstance(parsed, BadRequestError):
             raise parsed
         return parsed
-
-    def state(self) -> tuple[int, int]:
-        return self._pages.state()
 
     def fault_subject(self, checked: FeedQuery) -> int:
         return checked.from_number

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine, Hashable
-from typing import Any, Generic, NamedTuple
+from typing import Any, Generic
 from urllib.parse import parse_qsl
 
 from starlette.types import Message, Receive, Scope, Send
@@ -25,31 +25,16 @@ from emulator.errors import EmulatorError, GatewayError, NotFoundError, error_an
 from emulator.gateway import Admission, Credentials
 from emulator.harness import Decision, Delivery, FaultKind, consumer_name, redacted_query
 from emulator.http.endpoint import Answer, Call, Checked, Endpoint, Parsed, QueryString, first_values
+from emulator.http.memory import Kept, KeptAnswers
 
 # Distinct query strings remembered per endpoint: pollers and test suites ask for the same pages over and over.
 MAX_QUERIES = 4096
 # Real queries are well under 200 bytes; longer ones are read afresh, so the cache's memory stays small.
 MAX_CACHED_QUERY_BYTES = 512
-# Answers kept to be sent again: a page of the default size is about 20 KB, and none over the limit is kept.
-MAX_MEMOS = 256
-MAX_MEMO_BODY_BYTES = 128 * 1024
 _KEY_HEADER = b"ocp-apim-subscription-key"
 _AUTHORIZATION = b"authorization"
 logger = logging.getLogger("emulator.http")
 _UNNAMED = "\0"
-
-
-class _Memo(NamedTuple):
-    """A 200 the pipeline answered, with what each step decided on the way: see `Pipeline._holds`."""
-
-    admission: Admission
-    consumer: str | None
-    query: QueryString
-    state: Hashable
-    head: int
-    start: Message
-    body: Message
-    delivery: Delivery | None
 
 
 class Pipeline(Generic[Parsed, Checked]):
@@ -70,10 +55,10 @@ class Pipeline(Generic[Parsed, Checked]):
         self._realms: dict[bytes, str] = {}
         # Few keys and clients call: each admission's consumer name is made once.
         self._names: dict[Admission, str | None] = {}
-        self._memos: dict[tuple[Any, ...], _Memo] = {}
+        self._kept = KeptAnswers()
         # What every kept answer is checked against, looked up once.
         self._faults = backend.harness.faults
-        self._gateway = backend.gateway
+        self._clock = backend.clock
         self._state = endpoint.state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -83,27 +68,24 @@ class Pipeline(Generic[Parsed, Checked]):
         if len(raw_headers) != len(headers):
             # A header sent twice: the first one counts, as API Management and Spring read it.
             raw_headers = dict(reversed(headers))
-        memo_key = (
+        request_key = (
             scope["method"],
             scope["path"],
             scope["query_string"],
             raw_headers.get(_KEY_HEADER),
             raw_headers.get(_AUTHORIZATION),
         )
-        memo = self._memos.get(memo_key)
-        if memo is not None:
-            now_ms = self._backend.clock.now_ms()
-            if self._holds(memo, now_ms):
-                await send(memo.start)
-                await send(memo.body)
+        kept = self._kept.get(request_key)
+        if kept is not None and not self._faults and kept.state == self._state():
+            now_ms = self._clock.now_ms()
+            if kept.admitted_from <= now_ms < kept.admitted_until:
+                await send(kept.start)
+                await send(kept.body)
                 self._observe(
-                    scope, raw_headers, memo.query, 200, started, memo.consumer, None, memo.delivery, memo.head, now_ms
+                    scope, raw_headers, kept.query, 200, started, kept.consumer, None, kept.delivery, kept.head, now_ms
                 )
                 return
-        await self._answer(scope, receive, send, raw_headers=raw_headers, memo_key=memo_key, started=started)
-
-    def _holds(self, memo: _Memo, now_ms: int) -> bool:
-        return not self._faults and memo.state == self._state() and self._gateway.readmits(memo.admission, now_ms)
+        await self._answer(scope, receive, send, raw_headers=raw_headers, request_key=request_key, started=started)
 
     async def _answer(
         self,
@@ -112,7 +94,7 @@ class Pipeline(Generic[Parsed, Checked]):
         send: Send,
         *,
         raw_headers: dict[bytes, bytes],
-        memo_key: tuple[Any, ...],
+        request_key: tuple[Any, ...],
         started: float,
     ) -> None:
         """Every step, in order."""
@@ -161,11 +143,12 @@ class Pipeline(Generic[Parsed, Checked]):
             and admission is not None
             and state is not None
             and not endpoint.echoes_call_id
-            and len(answer.body) <= MAX_MEMO_BODY_BYTES
         ):
-            if len(self._memos) >= MAX_MEMOS:
-                del self._memos[next(iter(self._memos))]
-            self._memos[memo_key] = _Memo(admission, call.consumer, query, state, head, start, body, answer.delivery)
+            window = backend.gateway.readmission(admission)
+            if window is not None:
+                self._kept.keep(
+                    request_key, Kept(*window, call.consumer, query, state, head, start, body, answer.delivery)
+                )
 
     def _observe(  # noqa: PLR0917 - positional: it runs on every request
         self,

@@ -140,15 +140,23 @@ class TokenVerifier:
         claims = self._verified_signature(token)
         return claims, _validity(claims)
 
-    def in_time(self, validity: Validity, now_ms: int | None = None) -> bool:
-        """Whether the token is valid now (or at `now_ms`, read from the injected clock by the caller), with the
-        leeway: `check_times` without the why."""
-        now = (self._clock.now_ms() if now_ms is None else now_ms) / 1000
-        return (
-            validity.expires > now - LEEWAY_SECONDS
-            and validity.not_before <= now + LEEWAY_SECONDS
-            and validity.issued <= now + LEEWAY_SECONDS
+    @staticmethod
+    def window(validity: Validity) -> tuple[float, float]:
+        """The instants, in milliseconds on the clock, at which the token is in time: `[start, until)`, exactly
+        the whole milliseconds at which `check_times` passes (-inf without nbf; the window may be empty).
+
+        Worked out once per token, so that a request whose token was checked before compares two numbers.
+        """
+        latest = max(validity.not_before, validity.issued)
+        start = (
+            -math.inf
+            if latest == -math.inf
+            else _first_ms(lambda now: latest <= now + LEEWAY_SECONDS, (latest - LEEWAY_SECONDS) * 1000)
         )
+        until = _first_ms(
+            lambda now: validity.expires <= now - LEEWAY_SECONDS, (validity.expires + LEEWAY_SECONDS) * 1000
+        )
+        return start, until
 
     def check_times(self, validity: Validity) -> None:
         """InvalidTokenError unless the token is valid now, on the injected clock, with the leeway."""
@@ -204,6 +212,17 @@ class TokenVerifier:
             if key is not None:
                 return trusted.issuer, key
         raise InvalidTokenError(f"no trusted issuer has a key with kid {kid!r}")
+
+
+def _first_ms(turned: Callable[[float], bool], near_ms: float) -> int:
+    """The first whole millisecond at which `turned(ms / 1000)` holds, for a condition that, once it holds, holds
+    for every later millisecond: found near `near_ms` with the very arithmetic `check_times` does, so they agree."""
+    ms = math.floor(near_ms)
+    while turned((ms - 1) / 1000):
+        ms -= 1
+    while not turned(ms / 1000):
+        ms += 1
+    return ms
 
 
 def _validity(claims: Claims) -> Validity:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.http.app import EmulatorApp
+from emulator.http.pipeline import Pipeline
 from emulator.maskinporten.tokens import LEEWAY_SECONDS
 from emulator.testing import api_headers
 from tests.http.control import FEED, SEEDED, TEST_CONSUMER, Emulator, Make
@@ -109,7 +110,9 @@ def test_answering_from_memory_never_changes_an_answer(make: Make, monkeypatch: 
     """Two emulators in step, one of which never answers from memory, give the same answers throughout."""
     remembering, reference = make(), make()
     assert isinstance(reference.app, EmulatorApp)
-    monkeypatch.setattr(reference.app.hot_path, "_holds", lambda _memo, _now_ms: False)
+    pipeline = reference.app.hot_path
+    assert isinstance(pipeline, Pipeline)
+    monkeypatch.setattr(pipeline._kept, "keep", lambda *_: None)
 
     @settings(max_examples=200, deadline=None)
     @given(steps=_STEPS)

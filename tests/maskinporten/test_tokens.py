@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.clock import ControlledClock
@@ -22,6 +22,7 @@ from emulator.maskinporten.tokens import (
     TokenIssuer,
     TokenVerifier,
     TrustedIssuer,
+    Validity,
     granted_scopes,
     numeric_date,
 )
@@ -260,3 +261,33 @@ def test_a_time_claim_no_clock_can_compare_is_an_invalid_token(claim: str, value
     ).access_token
     with pytest.raises(InvalidTokenError, match=f"^{reason}$"):
         verifier.verify(token)
+
+
+# Times as tokens carry them: whole or fractional seconds from 2020 to 2040, and nbf sometimes absent.
+_SECONDS = st.one_of(st.integers(1_577_836_800, 2_208_988_800), st.floats(1_577_836_800, 2_208_988_800))
+
+
+@settings(max_examples=400)
+@given(
+    expires=_SECONDS,
+    issued=_SECONDS,
+    not_before=st.one_of(st.just(-math.inf), _SECONDS),
+    # Anywhere near the time, and most often right at the leeway's edges, where a bound could be off by one.
+    offset_ms=st.one_of(st.integers(-20_000, 20_000), st.sampled_from([-5_001, -5_000, -4_999, 4_999, 5_000, 5_001])),
+    near=st.sampled_from(["expires", "issued", "not_before"]),
+)
+def test_a_tokens_window_holds_exactly_the_milliseconds_at_which_its_times_pass(
+    expires: float, issued: float, not_before: float, offset_ms: int, near: str
+) -> None:
+    validity = Validity(float(expires), float(not_before), float(issued))
+    anchor = {"expires": expires, "issued": issued, "not_before": not_before}[near]
+    now_ms = (math.floor(anchor * 1000) if anchor != -math.inf else 1_700_000_000_000) + offset_ms
+    clock = ControlledClock(frozen_at_ms=now_ms)
+    verifier = TokenVerifier([], clock)
+    start, until = verifier.window(validity)
+    try:
+        verifier.check_times(validity)
+        passes = True
+    except InvalidTokenError:
+        passes = False
+    assert passes == (start <= now_ms < until)

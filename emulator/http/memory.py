@@ -1,0 +1,43 @@
+"""The answers a pipeline keeps to send again: each a 200 with what every step decided for it, by request."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, NamedTuple
+
+from starlette.types import Message
+
+from emulator.harness import Delivery
+from emulator.http.endpoint import QueryString
+
+# A page of the default size is about 20 KB; larger answers are not kept, so the memory stays under ~32 MB.
+MAX_KEPT = 256
+MAX_KEPT_BODY_BYTES = 128 * 1024
+
+
+class Kept(NamedTuple):
+    """A 200 the pipeline answered, with what each step decided on the way: see `Pipeline.__call__`."""
+
+    # The gateway lets the same credentials through again at these instants of the controlled clock (ms).
+    admitted_from: float
+    admitted_until: float
+    consumer: str | None
+    query: QueryString
+    state: Hashable
+    head: int
+    start: Message
+    body: Message
+    delivery: Delivery | None
+
+
+class KeptAnswers(dict[tuple[Any, ...], Kept]):
+    """Kept answers by the request's method, path, query string, subscription key and Authorization header: the
+    parts of a request that any step reads. A dict, so that looking one up costs no call in Python."""
+
+    def keep(self, request: tuple[Any, ...], kept: Kept) -> None:
+        """Keep an answer to send again; the oldest goes when there are MAX_KEPT; a large body is not kept."""
+        if len(kept.body["body"]) > MAX_KEPT_BODY_BYTES:
+            return
+        if len(self) >= MAX_KEPT:
+            del self[next(iter(self))]
+        self[request] = kept
