@@ -12,12 +12,16 @@ from emulator.http.endpoint import QueryString
 
 # A page of the default size is about 20 KB; larger answers are not kept, so the memory stays under ~32 MB.
 MAX_KEPT = 256
+# Consumers with tokens of their own asking for the same page each keep theirs.
+MAX_TOKENS = 4
 MAX_KEPT_BODY_BYTES = 128 * 1024
 
 
 class Kept(NamedTuple):
     """A 200 the pipeline answered, with what each step decided on the way: see `Pipeline.__call__`."""
 
+    # The request's Authorization header: compared, never hashed, as a token is long.
+    authorization: bytes | None
     # The gateway lets the same credentials through again at these instants of the controlled clock (ms).
     admitted_from: float
     admitted_until: float
@@ -30,14 +34,16 @@ class Kept(NamedTuple):
     delivery: Delivery | None
 
 
-class KeptAnswers(dict[tuple[Any, ...], Kept]):
-    """Kept answers by the request's method, path, query string, subscription key and Authorization header: the
-    parts of a request that any step reads. A dict, so that looking one up costs no call in Python."""
+class KeptAnswers(dict[tuple[Any, ...], tuple[Kept, ...]]):
+    """Kept answers by the request's method, path, query string and subscription key, then by its Authorization
+    header: every part of a request any step reads. A dict, so that looking one up costs no call in Python."""
 
     def keep(self, request: tuple[Any, ...], kept: Kept) -> None:
-        """Keep an answer to send again; the oldest goes when there are MAX_KEPT; a large body is not kept."""
+        """Keep an answer to send again, in place of any for the same request and token; the oldest request goes
+        when there are MAX_KEPT, the oldest token of a request past MAX_TOKENS; a large body is not kept."""
         if len(kept.body["body"]) > MAX_KEPT_BODY_BYTES:
             return
-        if len(self) >= MAX_KEPT:
+        others = tuple(other for other in self.get(request, ()) if other.authorization != kept.authorization)
+        if request not in self and len(self) >= MAX_KEPT:
             del self[next(iter(self))]
-        self[request] = kept
+        self[request] = (kept, *others[: MAX_TOKENS - 1])

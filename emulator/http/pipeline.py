@@ -68,23 +68,22 @@ class Pipeline(Generic[Parsed, Checked]):
         if len(raw_headers) != len(headers):
             # A header sent twice: the first one counts, as API Management and Spring read it.
             raw_headers = dict(reversed(headers))
-        request_key = (
-            scope["method"],
-            scope["path"],
-            scope["query_string"],
-            raw_headers.get(_KEY_HEADER),
-            raw_headers.get(_AUTHORIZATION),
-        )
-        kept = self._kept.get(request_key)
-        if kept is not None and not self._faults and kept.state == self._state():
-            now_ms = self._clock.now_ms()
-            if kept.admitted_from <= now_ms < kept.admitted_until:
-                await send(kept.start)
-                await send(kept.body)
-                self._observe(
-                    scope, raw_headers, kept.query, 200, started, kept.consumer, None, kept.delivery, kept.head, now_ms
-                )
-                return
+        authorization = raw_headers.get(_AUTHORIZATION)
+        request_key = (scope["method"], scope["path"], scope["query_string"], raw_headers.get(_KEY_HEADER))
+        for kept in self._kept.get(request_key, ()):
+            if kept.authorization != authorization:
+                continue
+            if not self._faults and kept.state == self._state():
+                now_ms = self._clock.now_ms()
+                if kept.admitted_from <= now_ms < kept.admitted_until:
+                    await send(kept.start)
+                    await send(kept.body)
+                    self._observe(
+                        scope, raw_headers, kept.query, 200, started, kept.consumer, None, kept.delivery, kept.head,
+                        now_ms,
+                    )  # fmt: skip
+                    return
+            break
         await self._answer(scope, receive, send, raw_headers=raw_headers, request_key=request_key, started=started)
 
     async def _answer(
@@ -146,9 +145,9 @@ class Pipeline(Generic[Parsed, Checked]):
         ):
             window = backend.gateway.readmission(admission)
             if window is not None:
-                self._kept.keep(
-                    request_key, Kept(*window, call.consumer, query, state, head, start, body, answer.delivery)
-                )
+                authorization = raw_headers.get(_AUTHORIZATION)
+                kept = Kept(authorization, *window, call.consumer, query, state, head, start, body, answer.delivery)
+                self._kept.keep(request_key, kept)
 
     def _observe(  # noqa: PLR0917 - positional: it runs on every request
         self,

@@ -54,8 +54,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._watch = None
         super().connection_lost(exc)
 
+    # HttpToolsProtocol's methods are called by name rather than through super(): these run on every request.
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
         if self._in_head and not self.transport.is_closing():
             # Only a head still incomplete after this chunk counts: a body sent with its head is not the head's.
             self._head_bytes += len(data)
@@ -63,13 +64,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 self._refuse(431, "Request header fields too large")
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
         if not self._in_head:
             self._expect_head()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def _expect_head(self) -> None:
         self._in_head = True
