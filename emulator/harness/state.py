@@ -22,7 +22,7 @@ SETTLE_AFTER = 256
 
 # An answer as queued: the journal's fields in `Journal.record`'s order, then the route, the delivery and the head.
 _Observed = tuple[
-    int, str, str, str, int, float, str | None, str | None, str | None, str | None, str, Delivery | None, int
+    int, str, str, str, int, float, str | None, str | None, bytes | None, bytes | None, str, Delivery | None, int
 ]
 
 
@@ -80,12 +80,15 @@ class Harness:
         fault_id: str | None,
         delivery: Delivery | None,
         head: int,
-        call_id: str | None = None,
-        consumer_id: str | None = None,
+        call_id: bytes | None = None,
+        consumer_id: bytes | None = None,
         at_ms: int | None = None,
     ) -> None:
-        """Journal, metrics and the consumer view, after every answer of an emulated endpoint; `at_ms` is when it
-        was answered, if the caller has read the clock already."""
+        """Journal, metrics and the consumer view, after every answer of an emulated endpoint.
+
+        `call_id` and `consumer_id` are the Nav-Call-Id and Nav-Consumer-Id headers as sent (decoded when
+        recorded); `at_ms` is when the request was answered, if the caller has read the clock already.
+        """
         pending = self._pending
         pending.append(
             (
@@ -110,8 +113,11 @@ class Harness:
                 deliveries, heads,
             ) = zip(*batch, strict=True)  # fmt: skip
             self._journal.record_columns(
-                Columns(at_ms, methods, paths, queries, statuses, seconds, consumers, faults, call_ids, consumer_ids)
-            )
+                Columns(
+                    at_ms, methods, paths, queries, statuses, seconds, consumers, faults, _decoded(call_ids),
+                    _decoded(consumer_ids),
+                )
+            )  # fmt: skip
             self._metrics.observe_columns(routes, statuses, seconds)
             self._consumers.observe_columns(Answers(consumers, routes, at_ms, statuses, deliveries, heads))
 
@@ -122,3 +128,10 @@ class Harness:
             self._journal.clear()
             self._consumers.reset()
             self._metrics.reset()
+
+
+def _decoded(headers: tuple[bytes | None, ...]) -> tuple[str | None, ...]:
+    """Header values as text, as HTTP/1.1 carries them (latin-1); most requests send none."""
+    if headers.count(None) == len(headers):
+        return (None,) * len(headers)
+    return tuple(None if value is None else value.decode("latin-1") for value in headers)

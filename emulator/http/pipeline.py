@@ -33,6 +33,8 @@ MAX_QUERIES = 4096
 MAX_CACHED_QUERY_BYTES = 512
 _KEY_HEADER = b"ocp-apim-subscription-key"
 _AUTHORIZATION = b"authorization"
+_CALL_ID = b"nav-call-id"
+_CONSUMER_ID = b"nav-consumer-id"
 logger = logging.getLogger("emulator.http")
 _UNNAMED = "\0"
 
@@ -58,6 +60,8 @@ class Pipeline(Generic[Parsed, Checked]):
         self._kept = KeptAnswers()
         # What every kept answer is checked against, looked up once.
         self._faults = backend.harness.faults
+        self._harness = backend.harness
+        self._route = endpoint.route
         self._clock = backend.clock
         self._state = endpoint.state
 
@@ -78,9 +82,10 @@ class Pipeline(Generic[Parsed, Checked]):
                 if kept.admitted_from <= now_ms < kept.admitted_until:
                     await send(kept.start)
                     await send(kept.body)
-                    self._observe(
-                        scope, raw_headers, kept.query, 200, started, kept.consumer, None, kept.delivery, kept.head,
-                        now_ms,
+                    self._harness.observe(
+                        self._route, scope["method"], scope["path"], kept.query.journal_text, 200,
+                        time.perf_counter() - started, kept.consumer, None, kept.delivery, kept.head,
+                        raw_headers.get(_CALL_ID), raw_headers.get(_CONSUMER_ID), now_ms,
                     )  # fmt: skip
                     return
             break
@@ -125,16 +130,17 @@ class Pipeline(Generic[Parsed, Checked]):
         except Exception:
             logger.exception("%s failed", endpoint.route)
             answer = Answer(*_rendered(backend, GatewayError(500, "Internal server error"), scope["path"]))
-        call_id = raw_headers.get(b"nav-call-id")
+        call_id = raw_headers.get(_CALL_ID)
         if call_id is not None and endpoint.echoes_call_id:
             answer.headers = {**(answer.headers or {}), "Nav-Call-Id": call_id.decode("latin-1")}
         start = _start(answer)
         body: Message = {"type": "http.response.body", "body": answer.body}
         head = backend.history.log.head
         await _send(send, start, body, dropped=fault is not None and fault.kind is FaultKind.DROP)
-        self._observe(
-            scope, raw_headers, query, answer.status, started, call.consumer, fault.fault_id if fault else None,
-            answer.delivery, head,
+        backend.harness.observe(
+            endpoint.route, scope["method"], scope["path"], query.journal_text, answer.status,
+            time.perf_counter() - started, call.consumer, fault.fault_id if fault else None, answer.delivery, head,
+            call_id, raw_headers.get(_CONSUMER_ID),
         )  # fmt: skip
         if (
             answer.status == 200
@@ -148,37 +154,6 @@ class Pipeline(Generic[Parsed, Checked]):
                 authorization = raw_headers.get(_AUTHORIZATION)
                 kept = Kept(authorization, *window, call.consumer, query, state, head, start, body, answer.delivery)
                 self._kept.keep(request_key, kept)
-
-    def _observe(  # noqa: PLR0917 - positional: it runs on every request
-        self,
-        scope: Scope,
-        raw_headers: dict[bytes, bytes],
-        query: QueryString,
-        status: int,
-        started: float,
-        consumer: str | None,
-        fault_id: str | None,
-        delivery: Delivery | None,
-        head: int,
-        at_ms: int | None = None,
-    ) -> None:
-        call_id = raw_headers.get(b"nav-call-id")
-        consumer_id = raw_headers.get(b"nav-consumer-id")
-        self._backend.harness.observe(
-            self._endpoint.route,
-            scope["method"],
-            scope["path"],
-            query.journal_text,
-            status,
-            time.perf_counter() - started,
-            consumer,
-            fault_id,
-            delivery,
-            head,
-            call_id.decode("latin-1") if call_id is not None else None,
-            consumer_id.decode("latin-1") if consumer_id is not None else None,
-            at_ms,
-        )
 
     def _name(self, admission: Admission) -> str | None:
         name = self._names.get(admission, _UNNAMED)
