@@ -106,7 +106,7 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def record(  # noqa: PLR0917 - positional, as the rows `record_many` takes
+    def record(  # noqa: PLR0917 - positional, in the order of `Columns`
         self,
         at_ms: int,
         method: str,

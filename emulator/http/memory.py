@@ -10,9 +10,10 @@ from starlette.types import Message
 from emulator.harness import Delivery
 from emulator.http.endpoint import QueryString
 
-# A page of the default size is about 20 KB; larger answers are not kept, so the memory stays under ~32 MB.
+# At most MAX_KEPT requests, each with the answers of up to MAX_TOKENS tokens (consumers with tokens of their own
+# asking for the same page each keep theirs). A feed page holds at most 100 events, about 20 KB, so this is about
+# 25 MB at the very most, and one body per page shared with the page cache as a rule; a larger answer is not kept.
 MAX_KEPT = 256
-# Consumers with tokens of their own asking for the same page each keep theirs.
 MAX_TOKENS = 4
 MAX_KEPT_BODY_BYTES = 128 * 1024
 
@@ -39,11 +40,15 @@ class KeptAnswers(dict[tuple[Any, ...], tuple[Kept, ...]]):
     header: every part of a request any step reads. A dict, so that looking one up costs no call in Python."""
 
     def keep(self, request: tuple[Any, ...], kept: Kept) -> None:
-        """Keep an answer to send again, in place of any for the same request and token; the oldest request goes
-        when there are MAX_KEPT, the oldest token of a request past MAX_TOKENS; a large body is not kept."""
+        """Keep an answer to send again, in place of any for the same token and of any made from another state
+        (which can never be sent again); the oldest request goes past MAX_KEPT, the oldest token past MAX_TOKENS."""
         if len(kept.body["body"]) > MAX_KEPT_BODY_BYTES:
             return
-        others = tuple(other for other in self.get(request, ()) if other.authorization != kept.authorization)
+        others = tuple(
+            other
+            for other in self.get(request, ())
+            if other.authorization != kept.authorization and other.state == kept.state
+        )
         if request not in self and len(self) >= MAX_KEPT:
             del self[next(iter(self))]
         self[request] = (kept, *others[: MAX_TOKENS - 1])

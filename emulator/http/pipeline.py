@@ -89,7 +89,10 @@ class Pipeline(Generic[Parsed, Checked]):
                     )  # fmt: skip
                     return
             break
-        await self._answer(scope, receive, send, raw_headers=raw_headers, request_key=request_key, started=started)
+        await self._answer(
+            scope, receive, send, raw_headers=raw_headers, request_key=request_key, authorization=authorization,
+            started=started,
+        )  # fmt: skip
 
     async def _answer(
         self,
@@ -99,6 +102,7 @@ class Pipeline(Generic[Parsed, Checked]):
         *,
         raw_headers: dict[bytes, bytes],
         request_key: tuple[Any, ...],
+        authorization: bytes | None,
         started: float,
     ) -> None:
         """Every step, in order."""
@@ -151,7 +155,6 @@ class Pipeline(Generic[Parsed, Checked]):
         ):
             window = backend.gateway.readmission(admission)
             if window is not None:
-                authorization = raw_headers.get(_AUTHORIZATION)
                 kept = Kept(authorization, *window, call.consumer, query, state, head, start, body, answer.delivery)
                 self._kept.keep(request_key, kept)
 
@@ -166,8 +169,8 @@ class Pipeline(Generic[Parsed, Checked]):
 
     def _credentials(self, call: Call) -> Credentials:
         raw = call.raw_headers
-        key = raw.get(b"ocp-apim-subscription-key")
-        authorization = raw.get(b"authorization")
+        key = raw.get(_KEY_HEADER)
+        authorization = raw.get(_AUTHORIZATION)
         return Credentials.from_request(
             key.decode("latin-1") if key is not None else None,
             call.first_values,
