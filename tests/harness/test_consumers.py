@@ -227,10 +227,13 @@ def test_wait_until_for_one_consumer_is_not_woken_by_another() -> None:
     tracker, _ = _tracker()
 
     async def scenario() -> tuple[bool, bool]:
-        waiting = asyncio.create_task(tracker.wait_until("client:a", 10, timeout_s=0.05))
+        # A timeout no loaded machine reaches within the turns `_woken` looks: the wait is ended by the release.
+        waiting = asyncio.create_task(tracker.wait_until("client:a", 10, timeout_s=60))
         await _let_other_tasks_run()
         _read(tracker, "client:b", [], head=10)
-        return await _woken(waiting), await waiting
+        woken = await _woken(waiting)
+        tracker.release_waits()
+        return woken, await waiting
 
     assert asyncio.run(scenario()) == (False, False)
 
@@ -239,10 +242,12 @@ def test_wait_until_wakes_every_waiter_that_is_reached() -> None:
     tracker, _ = _tracker()
 
     async def scenario() -> list[tuple[bool, bool]]:
-        waits = [asyncio.create_task(tracker.wait_until("client:a", target, timeout_s=0.05)) for target in (5, 10, 11)]
+        waits = [asyncio.create_task(tracker.wait_until("client:a", target, timeout_s=60)) for target in (5, 10, 11)]
         await _let_other_tasks_run()
         _read(tracker, "client:a", [], head=10)
-        return [(await _woken(waiting), await waiting) for waiting in waits]
+        woken = [await _woken(waiting) for waiting in waits]
+        tracker.release_waits()
+        return [(was_woken, await waiting) for was_woken, waiting in zip(woken, waits, strict=True)]
 
     assert asyncio.run(scenario()) == [(True, True), (True, True), (False, False)]
 
