@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,7 +18,8 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from emulator import __version__
 from emulator.backend import Backend
@@ -28,6 +29,7 @@ from emulator.http import admin, dashboard, docs, feed, insight, internal, maski
 from emulator.http.admin import CONTROL_PREFIX, MAX_BODY_BYTES
 from emulator.http.bodies import excerpt
 from emulator.http.offloop import run_off_loop
+from emulator.http.pipeline import Pipeline
 from emulator.settings import Settings
 
 LIVE_TICK_SECONDS = 0.02
@@ -42,22 +44,26 @@ class EmulatorApp(FastAPI):
     A body without a length (chunked) is counted as it arrives by the routers' `max_body_size`.
     """
 
-    hot_path: ASGIApp | None = None
-    medl_path: ASGIApp | None = None
+    hot_path: Pipeline[Any, Any] | None = None
+    medl_path: Pipeline[Any, Any] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    # Not a coroutine function itself: it hands over the coroutine of whoever answers, so that a feed request costs
+    # no await in between. The server is told the interface ("asgi3"), as it cannot see it from the method.
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Coroutine[Any, Any, None]:
         if scope["type"] == "http":
             path = scope["path"]
             if path == feed.FEED_PATH and self.hot_path is not None:
-                await self.hot_path(scope, receive, send)
-                return
+                return self.hot_path(scope, receive, send)
             if path.startswith(medl.MEDL_PATH) and self.medl_path is not None and _under(path, medl.MEDL_PATH):
-                await self.medl_path(scope, receive, send)
-                return
+                return self.medl_path(scope, receive, send)
             if path.startswith(f"{CONTROL_PREFIX}/") and _too_long(scope):
-                await JSONResponse({"detail": BODY_TOO_LARGE}, status_code=413)(scope, receive, send)
-                return
-        await super().__call__(scope, receive, send)
+                return JSONResponse({"detail": BODY_TOO_LARGE}, status_code=413)(scope, receive, send)
+        return super().__call__(scope, receive, send)
+
+
+def _pipeline(route: Route) -> Pipeline[Any, Any]:
+    assert isinstance(route.app, Pipeline), route.path
+    return route.app
 
 
 def _under(path: str, base: str) -> bool:
@@ -102,8 +108,8 @@ def create_app(settings: Settings, *, clock: ControlledClock | None = None, wall
     app.state.backend = backend
     app.state.writes = writes
     feed_routes = feed.routes(backend)
-    app.hot_path = feed_routes[0].app
-    app.medl_path = medl_routes[0].app
+    app.hot_path = _pipeline(feed_routes[0])
+    app.medl_path = _pipeline(medl_routes[0])
     app.router.routes.extend(
         [
             *feed_routes,
