@@ -6,10 +6,11 @@
 from emulator.harness.faults import Decision, FaultKind, FaultSpec
 from emulator.harness.journal import JournalEntry, redacted_query
 from emulator.harness.progress import ConsumerView, Delivery
-from emulator.harness.state import DASHBOARD_CONSUMER, Harness, consumer_name
+from emulator.harness.state import DASHBOARD_CONSUMER, Answered, Harness, consumer_name
 
 __all__ = [
     "DASHBOARD_CONSUMER",
+    "Answered",
     "ConsumerView",
     "Decision",
     "Delivery",

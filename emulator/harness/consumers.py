@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -84,8 +86,7 @@ class ConsumerTracker:
         Requests alike in consumer, route, status, delivery and head are counted together, so a batch of a poller
         asking for the same page costs a step per kind of request, not per request.
         """
-        delivery_ids = tuple(map(id, answers.delivery))
-        deliveries = dict(zip(delivery_ids, answers.delivery, strict=True))
+        delivery_ids, deliveries = _by_identity(answers.delivery)
         alike = tally(answers.consumer, answers.route, answers.status, delivery_ids, answers.head)
         with self._lock:
             counted: set[str] = set()
@@ -206,3 +207,13 @@ def _wake(waiter: _Waiter) -> None:
         # The waiting loop may have closed since (its request gave up); nobody is left to wake.
         with contextlib.suppress(RuntimeError):
             waiter.loop.call_soon_threadsafe(waiter.event.set)
+
+
+def _by_identity(deliveries: Sequence[Delivery | None]) -> tuple[Sequence[int], dict[int, Delivery | None]]:
+    """Deliveries told apart by identity, as their numbers may be an array, which has no truth value to compare by;
+    a batch of one answer sent again and again, the usual one, shares one delivery."""
+    first = deliveries[0] if deliveries else None
+    if all(map(operator.is_, deliveries, repeat(first))):
+        return (id(first),) * len(deliveries), {id(first): first}
+    ids = tuple(map(id, deliveries))
+    return ids, dict(zip(ids, deliveries, strict=True))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import deque
+from itertools import repeat
+from typing import Any, NamedTuple
 
 from emulator.clock import Clock
 from emulator.harness.consumers import ConsumerTracker
@@ -20,10 +23,25 @@ _OWN_CONSUMERS = frozenset({DASHBOARD_CONSUMER})
 # pause to record them is short.
 SETTLE_AFTER = 256
 
-# An answer as queued: the journal's fields in `Journal.record`'s order, then the route, the delivery and the head.
-_Observed = tuple[
-    int, str, str, str, int, float, str | None, str | None, bytes | None, bytes | None, str, Delivery | None, int
-]
+
+class Answered(NamedTuple):
+    """An answer as observed, but for when it was sent and how long it took: an answer sent again from memory is
+    observed with the same one, so that a batch of them is recorded a column at a time."""
+
+    route: str
+    method: str
+    path: str
+    # Redacted by the caller: no key or token.
+    query: str
+    status: int
+    consumer: str | None
+    fault_id: str | None
+    delivery: Delivery | None
+    head: int
+
+
+# An answer as queued: when, how long, the correlation headers as sent, and the rest.
+_Observed = tuple[int, float, bytes | None, bytes | None, Answered]
 
 
 def consumer_name(client_id: str | None, key_label: int | None = None) -> str | None:
@@ -68,18 +86,10 @@ class Harness:
         self.settle()
         return self._metrics
 
-    def observe(  # noqa: PLR0917 - positional: it runs on every request, and keywords cost more to pass
+    def observe(
         self,
-        route: str,
-        method: str,
-        path: str,
-        query: str,
-        status: int,
+        answered: Answered,
         seconds: float,
-        consumer: str | None,
-        fault_id: str | None,
-        delivery: Delivery | None,
-        head: int,
         call_id: bytes | None = None,
         consumer_id: bytes | None = None,
         at_ms: int | None = None,
@@ -90,12 +100,7 @@ class Harness:
         recorded); `at_ms` is when the request was answered, if the caller has read the clock already.
         """
         pending = self._pending
-        pending.append(
-            (
-                self._clock.now_ms() if at_ms is None else at_ms, method, path, query, status, seconds, consumer,
-                fault_id, call_id, consumer_id, route, delivery, head,
-            )
-        )  # fmt: skip
+        pending.append((self._clock.now_ms() if at_ms is None else at_ms, seconds, call_id, consumer_id, answered))
         if len(pending) >= SETTLE_AFTER or self._consumers.waiting:
             self.settle()
 
@@ -108,10 +113,8 @@ class Harness:
             batch = [pending.popleft() for _ in range(len(pending))]
             if not batch:
                 return
-            (
-                at_ms, methods, paths, queries, statuses, seconds, consumers, faults, call_ids, consumer_ids, routes,
-                deliveries, heads,
-            ) = zip(*batch, strict=True)  # fmt: skip
+            at_ms, seconds, call_ids, consumer_ids, answered = zip(*batch, strict=True)
+            routes, methods, paths, queries, statuses, consumers, faults, deliveries, heads = _columns(answered)
             self._journal.record_columns(
                 Columns(
                     at_ms, methods, paths, queries, statuses, seconds, consumers, faults, _decoded(call_ids),
@@ -135,3 +138,13 @@ def _decoded(headers: tuple[bytes | None, ...]) -> tuple[str | None, ...]:
     if headers.count(None) == len(headers):
         return (None,) * len(headers)
     return tuple(None if value is None else value.decode("latin-1") for value in headers)
+
+
+def _columns(answered: tuple[Answered, ...]) -> tuple[tuple[Any, ...], ...]:
+    """The answers' fields as columns. A batch of one answer sent again and again is the usual one: its columns are
+    each one value repeated, made without a step per answer in Python. Told apart by identity, as a delivery's
+    numbers may be an array, which has no truth value to compare by."""
+    first = answered[0]
+    if all(map(operator.is_, answered, repeat(first))):
+        return tuple((value,) * len(answered) for value in first)
+    return tuple(zip(*answered, strict=True))

@@ -7,8 +7,7 @@ from typing import Any, NamedTuple
 
 from starlette.types import Message
 
-from emulator.harness import Delivery
-from emulator.http.endpoint import QueryString
+from emulator.harness import Answered
 
 # At most MAX_KEPT requests, each with the answers of up to MAX_TOKENS tokens (consumers with tokens of their own
 # asking for the same page each keep theirs). A feed page holds at most 100 events, about 20 KB, so this is about
@@ -26,13 +25,11 @@ class Kept(NamedTuple):
     # The gateway lets the same credentials through again at these instants of the controlled clock (ms).
     admitted_from: float
     admitted_until: float
-    consumer: str | None
-    query: QueryString
     state: Hashable
-    head: int
     start: Message
     body: Message
-    delivery: Delivery | None
+    # Observed again with each sending: who asked, what for, what it delivered.
+    answered: Answered
 
 
 class KeptAnswers(dict[tuple[Any, ...], tuple[Kept, ...]]):

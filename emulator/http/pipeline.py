@@ -23,7 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 from emulator.backend import Backend
 from emulator.errors import EmulatorError, GatewayError, NotFoundError, error_answer
 from emulator.gateway import Admission, Credentials
-from emulator.harness import Decision, Delivery, FaultKind, consumer_name, redacted_query
+from emulator.harness import Answered, Decision, Delivery, FaultKind, consumer_name, redacted_query
 from emulator.http.endpoint import Answer, Call, Checked, Endpoint, Parsed, QueryString, first_values
 from emulator.http.memory import Kept, KeptAnswers
 
@@ -83,9 +83,8 @@ class Pipeline(Generic[Parsed, Checked]):
                     await send(kept.start)
                     await send(kept.body)
                     self._harness.observe(
-                        self._route, scope["method"], scope["path"], kept.query.journal_text, 200,
-                        time.perf_counter() - started, kept.consumer, None, kept.delivery, kept.head,
-                        raw_headers.get(_CALL_ID), raw_headers.get(_CONSUMER_ID), now_ms,
+                        kept.answered, time.perf_counter() - started, raw_headers.get(_CALL_ID),
+                        raw_headers.get(_CONSUMER_ID), now_ms,
                     )  # fmt: skip
                     return
             break
@@ -141,11 +140,11 @@ class Pipeline(Generic[Parsed, Checked]):
         body: Message = {"type": "http.response.body", "body": answer.body}
         head = backend.history.log.head
         await _send(send, start, body, dropped=fault is not None and fault.kind is FaultKind.DROP)
-        backend.harness.observe(
-            endpoint.route, scope["method"], scope["path"], query.journal_text, answer.status,
-            time.perf_counter() - started, call.consumer, fault.fault_id if fault else None, answer.delivery, head,
-            call_id, raw_headers.get(_CONSUMER_ID),
+        answered = Answered(
+            endpoint.route, scope["method"], scope["path"], query.journal_text, answer.status, call.consumer,
+            fault.fault_id if fault else None, answer.delivery, head,
         )  # fmt: skip
+        backend.harness.observe(answered, time.perf_counter() - started, call_id, raw_headers.get(_CONSUMER_ID))
         if (
             answer.status == 200
             and fault is None
@@ -155,7 +154,7 @@ class Pipeline(Generic[Parsed, Checked]):
         ):
             window = backend.gateway.readmission(admission)
             if window is not None:
-                kept = Kept(authorization, *window, call.consumer, query, state, head, start, body, answer.delivery)
+                kept = Kept(authorization, *window, state, start, body, answered)
                 self._kept.keep(request_key, kept)
 
     def _name(self, admission: Admission) -> str | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator.clock import ControlledClock
-from emulator.harness import DASHBOARD_CONSUMER, Delivery, Harness
+from emulator.harness import DASHBOARD_CONSUMER, Answered, Delivery, Harness
 from emulator.harness.state import SETTLE_AFTER
 
 FEED = "/helse/v1/trygdehendelser/hendelser"
@@ -24,10 +25,15 @@ def _harness(journal_size: int = 100_000) -> tuple[Harness, ControlledClock]:
     return Harness(clock, journal_size), clock
 
 
-def _observe(harness: Harness, answer: _Answer, head: int = 1_000) -> None:
+def _answered(answer: _Answer, head: int = 1_000) -> Answered:
     route, status, consumer, first, count = answer
-    delivery = Delivery(first, 100, range(first, first + count)) if route == "feed" and status == 200 else None
-    harness.observe(route, "GET", FEED, f"hendelsesnummer={first}", status, 0.002, consumer, None, delivery, head)
+    numbers = np.arange(first, first + count, dtype=np.int64)
+    delivery = Delivery(first, 100, numbers) if route == "feed" and status == 200 else None
+    return Answered(route, "GET", FEED, f"hendelsesnummer={first}", status, consumer, None, delivery, head)
+
+
+def _observe(harness: Harness, answer: _Answer, head: int = 1_000) -> None:
+    harness.observe(_answered(answer, head), 0.002)
 
 
 def _everything(harness: Harness) -> tuple[object, ...]:
@@ -66,6 +72,35 @@ def test_what_a_reader_sees_is_as_if_every_answer_had_been_recorded_at_once(
         if index in reads:
             assert _everything(batched) == _everything(at_once)
     assert _everything(batched) == _everything(at_once)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    sent=st.lists(st.tuples(st.integers(0, 3), st.floats(-0.01, 3.0)), min_size=40, max_size=3 * SETTLE_AFTER),
+    reads=st.sets(st.integers(0, 3 * SETTLE_AFTER)),
+)
+def test_an_answer_sent_again_is_recorded_as_if_each_sending_were_its_own_answer(
+    sent: list[tuple[int, float]], reads: set[int]
+) -> None:
+    # As the pipeline does for answers it keeps: the same Answered observed again, with its delivery's numbers an
+    # array, beside answers each observed with an Answered of their own.
+    kinds = [("feed", 200, "client:a", 1, 100), ("feed", 200, "client:b", 5, 3), ("medl", 200, "client:a", 1, 0)]
+    shared = [_answered(kind) for kind in kinds]
+    again, clock = _harness()
+    afresh, other_clock = _harness()
+    for index, (kind, seconds) in enumerate(sent):
+        clock.advance(1)
+        other_clock.advance(1)
+        if kind == len(kinds):
+            again.observe(_answered(("feed", 401, "key:1", 9, 0)), seconds)
+            afresh.observe(_answered(("feed", 401, "key:1", 9, 0)), seconds)
+        else:
+            again.observe(shared[kind], seconds)
+            afresh.observe(_answered(kinds[kind]), seconds)
+        afresh.settle()
+        if index in reads:
+            assert _everything(again) == _everything(afresh)
+    assert _everything(again) == _everything(afresh)
 
 
 def test_a_read_sees_every_answer_observed_before_it() -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from emulator.http.endpoint import QueryString
+from emulator.harness import Answered
 from emulator.http.memory import MAX_KEPT, MAX_KEPT_BODY_BYTES, MAX_TOKENS, Kept, KeptAnswers
 
-_QUERY = QueryString({}, None, "hendelsesnummer=1")
+_ANSWERED = Answered("feed", "GET", "/p", "hendelsesnummer=1", 200, "key:1", None, None, 100)
 
 
 def _kept(token: bytes, state: int = 1, body: bytes = b"{}") -> Kept:
     return Kept(
-        token, 0.0, 1e15, "key:1", _QUERY, state, 100, {"type": "http.response.start"},
-        {"type": "http.response.body", "body": body}, None,
+        token, 0.0, 1e15, state, {"type": "http.response.start"}, {"type": "http.response.body", "body": body},
+        _ANSWERED,
     )  # fmt: skip
 
 
