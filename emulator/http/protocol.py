@@ -17,25 +17,28 @@ from emulator.errors import GatewayError, error_body
 MAX_HEAD_BYTES = 16 * 1024
 DEFAULT_HEAD_TIMEOUT_SECONDS = 10.0
 LOOKS_PER_TIMEOUT = 4
+# What the watch saw when no head was being read.
+_NO_HEAD = object()
 
 
 class GuardedHttpProtocol(HttpToolsProtocol):
     """Refuses a head over MAX_HEAD_BYTES with 431 and one not sent whole within the timeout with 408.
 
-    The time is checked by one timer per connection that looks a few times per timeout, not by a timer per
-    request: a head still being read at four looks in a row, the same head each time, is refused. A keep-alive
-    connection answering thousands of requests a second pays one counter per request for it.
+    Which head is being read is uvicorn's own state: a message begun gets a new scope, and a head read whole gets
+    a cycle for that scope. So a request costs no step of this class but one look after its bytes are parsed,
+    and the time is checked by one timer per connection that looks a few times per timeout: a head still being
+    read at four looks in a row, the same head each time, is refused.
     """
 
     head_timeout_seconds = DEFAULT_HEAD_TIMEOUT_SECONDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._in_head = True
+        # The head whose bytes are counted (its scope; None before the first has begun), and how many.
+        self._counted_head: object = None
         self._head_bytes = 0
-        # Which request's head is being read, and for how many looks in a row the same one was.
-        self._heads = 0
-        self._seen_head = -1
+        # The head seen being read at the last look, and for how many looks in a row it was.
+        self._seen_head: object = _NO_HEAD
         self._stalled_looks = 0
         self._watch: asyncio.TimerHandle | None = None
 
@@ -45,50 +48,54 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._expect_head()
         self._watch_heads()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_watching()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self) -> None:
+        # The connection is the WebSocket protocol's from here on (where one is installed), its head read whole.
+        self._stop_watching()
+        super().handle_websocket_upgrade()
+
+    def _stop_watching(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
-        super().connection_lost(exc)
 
-    # HttpToolsProtocol's methods are called by name rather than through super(): these run on every request.
+    def in_head(self) -> bool:
+        """Whether a request's head is being read: none is read whole yet, or a message began after the last
+        one that was (its scope is newer than the cycle's). A connection between requests is in no head."""
+        cycle = self.cycle
+        return cycle is None or cycle.scope is not self.scope
+
     def data_received(self, data: bytes) -> None:
+        # HttpToolsProtocol's method called by name rather than through super(): this runs on every request.
         HttpToolsProtocol.data_received(self, data)
-        if self._in_head and not self.transport.is_closing():
+        cycle = self.cycle
+        if (cycle is None or cycle.scope is not self.scope) and not self.transport.is_closing():
             # Only a head still incomplete after this chunk counts: a body sent with its head is not the head's.
+            if self.scope is not self._counted_head:
+                self._counted_head = self.scope
+                self._head_bytes = 0
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse(431, "Request header fields too large")
-
-    def on_message_begin(self) -> None:
-        HttpToolsProtocol.on_message_begin(self)
-        if not self._in_head:
-            self._expect_head()
-
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        HttpToolsProtocol.on_headers_complete(self)
-
-    def _expect_head(self) -> None:
-        self._in_head = True
-        self._head_bytes = 0
-        self._heads += 1
 
     def _watch_heads(self) -> None:
         self._watch = None
         if self.transport.is_closing():
             return
-        if self._in_head and self._heads == self._seen_head:
+        head = self.scope if self.in_head() else _NO_HEAD
+        if head is not _NO_HEAD and head is self._seen_head:
             self._stalled_looks += 1
             if self._stalled_looks >= LOOKS_PER_TIMEOUT:
                 self._refuse(408, "Request timeout")
                 return
         else:
             self._stalled_looks = 0
-        self._seen_head = self._heads
+        self._seen_head = head
         # A stalled head is refused between 1 and 1.25 timeouts after it began.
         self._watch = self.loop.call_later(self.head_timeout_seconds / LOOKS_PER_TIMEOUT, self._watch_heads)
 
