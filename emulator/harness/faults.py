@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import random
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from http import HTTPStatus
+from types import MappingProxyType
 
 from emulator.errors import GatewayError, error_body
 from emulator.gateway import rate_limit_message
@@ -170,6 +172,8 @@ class Faults:
         # Consumers that only a fault naming them reaches (the emulator's own dashboard).
         self._exempt = exempt
         self._active: dict[str, _Active] = {}
+        # Read-only, and true when any fault is active: read on every request without a call into Python.
+        self.active: Mapping[str, object] = MappingProxyType(self._active)
         self._next_id = 1
         # Sync route handlers run on a thread pool: decrementing `times` must not race.
         self._lock = threading.Lock()

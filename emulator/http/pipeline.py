@@ -59,8 +59,8 @@ class Pipeline(Generic[Parsed, Checked]):
         self._names: dict[Admission, str | None] = {}
         self._kept = KeptAnswers()
         # What every kept answer is checked against, looked up once.
-        self._faults = backend.harness.faults
-        self._harness = backend.harness
+        self._faults = backend.harness.faults.active
+        self._observe = backend.harness.observe
         self._route = endpoint.route
         self._clock = backend.clock
         self._state = endpoint.state
@@ -82,7 +82,7 @@ class Pipeline(Generic[Parsed, Checked]):
                 if kept.admitted_from <= now_ms < kept.admitted_until:
                     await send(kept.start)
                     await send(kept.body)
-                    self._harness.observe(
+                    self._observe(
                         kept.answered, time.perf_counter() - started, raw_headers.get(_CALL_ID),
                         raw_headers.get(_CONSUMER_ID), now_ms,
                     )  # fmt: skip
