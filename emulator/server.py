@@ -48,8 +48,8 @@ def serve(settings: Settings) -> int:
     gc.collect()
     gc.freeze()
     config = uvicorn.Config(
-        app,
-        # EmulatorApp hands over its answerers' coroutines rather than being one: uvicorn would take it for ASGI 2.
+        app.dispatch,
+        # `dispatch` hands over its answerers' coroutines rather than being one: uvicorn would take it for ASGI 2.
         interface="asgi3",
         log_level=settings.log_level,
         # uvicorn's access log prints query strings, which may carry a subscription key.
