@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Hashable, Sequence
+from itertools import repeat
 from typing import Any, TypeVar, overload
 
 A = TypeVar("A", bound=Hashable)
@@ -35,3 +37,10 @@ def tally(*columns: Sequence[Any]) -> dict[tuple[Any, ...], int]:
     if all(column.count(column[0]) == rows for column in columns):
         return {tuple(column[0] for column in columns): rows}
     return Counter(zip(*columns, strict=True))
+
+
+def one_object(column: Sequence[object]) -> bool:
+    """Whether every item of a non-empty column is its first, told by identity (an answer sent again from memory
+    is observed with the same objects), never by equality: a delivery's numbers may be an array, which has no truth
+    value to compare by."""
+    return all(map(operator.is_, column, repeat(column[0])))

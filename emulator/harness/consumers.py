@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import operator
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
 from emulator.clock import Clock
-from emulator.harness.columns import tally
+from emulator.harness.columns import one_object, tally
 from emulator.harness.progress import (
     COUNTED_ROUTES,
     Answers,
@@ -212,8 +210,7 @@ def _wake(waiter: _Waiter) -> None:
 def _by_identity(deliveries: Sequence[Delivery | None]) -> tuple[Sequence[int], dict[int, Delivery | None]]:
     """Deliveries told apart by identity, as their numbers may be an array, which has no truth value to compare by;
     a batch of one answer sent again and again, the usual one, shares one delivery."""
-    first = deliveries[0] if deliveries else None
-    if all(map(operator.is_, deliveries, repeat(first))):
-        return (id(first),) * len(deliveries), {id(first): first}
+    if deliveries and one_object(deliveries):
+        return (id(deliveries[0]),) * len(deliveries), {id(deliveries[0]): deliveries[0]}
     ids = tuple(map(id, deliveries))
     return ids, dict(zip(ids, deliveries, strict=True))

@@ -172,15 +172,12 @@ class Faults:
         # Consumers that only a fault naming them reaches (the emulator's own dashboard).
         self._exempt = exempt
         self._active: dict[str, _Active] = {}
-        # Read-only, and true when any fault is active: read on every request without a call into Python.
+        # Read-only, and true when any fault is active: callers skip working out a request's scope when none is,
+        # and read it on every request without a call into Python.
         self.active: Mapping[str, object] = MappingProxyType(self._active)
         self._next_id = 1
         # Sync route handlers run on a thread pool: decrementing `times` must not race.
         self._lock = threading.Lock()
-
-    def __bool__(self) -> bool:
-        """Whether any fault is active: callers skip working out a request's scope when none is."""
-        return bool(self._active)
 
     def add(self, spec: FaultSpec) -> str:
         with self._lock:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import operator
 import threading
 from collections import deque
-from itertools import repeat
 from typing import Any, NamedTuple
 
 from emulator.clock import Clock
+from emulator.harness.columns import one_object
 from emulator.harness.consumers import ConsumerTracker
 from emulator.harness.faults import Faults
 from emulator.harness.journal import Columns, Journal
@@ -142,9 +141,7 @@ def _decoded(headers: tuple[bytes | None, ...]) -> tuple[str | None, ...]:
 
 def _columns(answered: tuple[Answered, ...]) -> tuple[tuple[Any, ...], ...]:
     """The answers' fields as columns. A batch of one answer sent again and again is the usual one: its columns are
-    each one value repeated, made without a step per answer in Python. Told apart by identity, as a delivery's
-    numbers may be an array, which has no truth value to compare by."""
-    first = answered[0]
-    if all(map(operator.is_, answered, repeat(first))):
-        return tuple((value,) * len(answered) for value in first)
+    each one value repeated, made without a step per answer in Python."""
+    if one_object(answered):
+        return tuple((value,) * len(answered) for value in answered[0])
     return tuple(zip(*answered, strict=True))

@@ -61,7 +61,6 @@ class Pipeline(Generic[Parsed, Checked]):
         # What every kept answer is checked against, looked up once.
         self._faults = backend.harness.faults.active
         self._observe = backend.harness.observe
-        self._route = endpoint.route
         self._clock = backend.clock
         self._state = endpoint.state
 
@@ -119,12 +118,11 @@ class Pipeline(Generic[Parsed, Checked]):
                 admission = backend.gateway.admit(self._credentials(call), endpoint.scope)
                 call.consumer = self._name(admission)
             checked = await endpoint.check(call, query.parsed)
-            faults = backend.harness.faults
             # Read before the answer is made: should the state change meanwhile, a kept answer is never too new.
             state = endpoint.state()
-            if faults:
+            if self._faults:
                 subject = endpoint.fault_subject(checked)
-                fault = faults.decide(route=endpoint.route, consumer=call.consumer, from_number=subject)
+                fault = backend.harness.faults.decide(route=endpoint.route, consumer=call.consumer, from_number=subject)
                 answer = await _with_fault(fault, subject, endpoint.respond(call, checked))
             else:
                 answer = await endpoint.respond(call, checked)
@@ -144,7 +142,7 @@ class Pipeline(Generic[Parsed, Checked]):
             endpoint.route, scope["method"], scope["path"], query.journal_text, answer.status, call.consumer,
             fault.fault_id if fault else None, answer.delivery, head,
         )  # fmt: skip
-        backend.harness.observe(answered, time.perf_counter() - started, call_id, raw_headers.get(_CONSUMER_ID))
+        self._observe(answered, time.perf_counter() - started, call_id, raw_headers.get(_CONSUMER_ID))
         if (
             answer.status == 200
             and fault is None
